@@ -1,0 +1,120 @@
+import type { FastifyInstance, FastifyRequest, RouteOptions, onRequestHookHandler } from 'fastify'
+import fp from 'fastify-plugin'
+import { checkPayload, kChecked, passedCheck, revocationHook, type CheckedRequest, type CheckPolicy } from './lib/check.js'
+import type { TokenPayload } from './lib/claims.js'
+import { resolveOptions, type JwtRevokeOptions } from './lib/options.js'
+import { revocationApi, type RevocationApi, type RevokeSubjectOptions, type TokenOrPayload } from './lib/revoke.js'
+import { createStore } from './lib/stores/create.js'
+import type { RevocationStore } from './lib/stores/store.js'
+import { tokenFinder } from './lib/token.js'
+
+export * as errors from './lib/errors.js'
+export { MemoryStore, type MemoryStoreOptions } from './lib/stores/memory.js'
+export { RedisStore, type RedisStoreOptions } from './lib/stores/redis.js'
+export type { RevocationClaims, RevocationStore } from './lib/stores/store.js'
+export type { JwtRevokeOptions, RevokeSubjectOptions, TokenOrPayload, RevocationApi, TokenPayload }
+
+/** What app.jwtRevoke exposes besides the top-level decorators. */
+export interface JwtRevokeDecorator {
+  /** The store in use (memory, Redis, or yours). */
+  store: RevocationStore
+  /** Runs the revocation check on a payload verified elsewhere; rejects with FST_JWT_REVOKED when it is revoked. */
+  check (request: FastifyRequest, payload: unknown): Promise<void>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Deny-lists a token (string, verified first, or an already verified payload) until it expires. */
+    revoke (token: TokenOrPayload): Promise<void>
+    /** Revokes every token of `sub` issued at or before `before` (default now). */
+    revokeSubject (sub: string, options?: RevokeSubjectOptions): Promise<void>
+    /** Whether a token is revoked (the string is decoded, not verified: asking changes nothing). */
+    isRevoked (token: TokenOrPayload): Promise<boolean>
+    /** onRequest handler: a verified, non-revoked token or 401; sets request.user. */
+    authenticate: onRequestHookHandler
+    jwtRevoke: JwtRevokeDecorator
+  }
+  interface FastifyRequest {
+    /** Revokes the token this request was authenticated with (logout). */
+    revokeToken (): Promise<void>
+  }
+  interface FastifyContextConfig {
+    /** false: the revocation hook does not run on this route. */
+    jwtRevoke?: boolean
+  }
+}
+
+/**
+ * A function for @fastify/jwt's `trusted` option, for apps that call request.jwtVerify() themselves: it applies the
+ * revocation check (once per request: a token the hook already passed is not looked up again) and rejects with
+ * FST_JWT_REVOKED. It finds the plugin through request.server, so it can be given to @fastify/jwt before this plugin
+ * is registered.
+ */
+export async function trusted (request: FastifyRequest, payload: unknown): Promise<boolean> {
+  if (!passedCheck(request, payload)) await request.server.jwtRevoke.check(request, payload)
+  return true
+}
+
+function prependHook (route: RouteOptions, hook: onRequestHookHandler): void {
+  const current = route.onRequest
+  const hooks = current === undefined ? [] : Array.isArray(current) ? current : [current]
+  // Fastify passes a GET route's implicit HEAD route through onRoute again, with the hooks already in place.
+  if (hooks.includes(hook)) return
+  route.onRequest = [hook, ...hooks]
+}
+
+async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions): Promise<void> {
+  const options = resolveOptions(rawOptions, fastify.hasDecorator('redis'))
+  const store = createStore(options, fastify)
+  const policy: CheckPolicy = {
+    store,
+    onStoreError: options.onStoreError,
+    storeTimeout: options.storeTimeout,
+    requireJti: options.requireJti
+  }
+  const jwt = fastify.jwt
+  const userProperty = (jwt.options as { decoratorName?: string }).decoratorName ?? 'user'
+  const api = revocationApi(jwt, { ...options, store, log: fastify.log })
+  const verify = (token: string): unknown => jwt.verify(token)
+  const hook = revocationHook(policy, tokenFinder(jwt), verify) as onRequestHookHandler
+
+  async function verifiedPayload (request: FastifyRequest): Promise<TokenPayload> {
+    const checked = (request as CheckedRequest)[kChecked]
+    if (checked instanceof Error) throw checked
+    if (checked !== null) return checked
+    // The hook did not pass a token here: let @fastify/jwt find, verify and explain, then check what it found.
+    const payload = await request.jwtVerify<TokenPayload>()
+    await checkPayload(policy, request, payload)
+    return payload
+  }
+
+  async function authenticate (request: FastifyRequest): Promise<void> {
+    const payload = await verifiedPayload(request)
+    ;(request as unknown as Record<string, unknown>)[userProperty] = payload
+  }
+
+  fastify.decorateRequest(kChecked, null)
+  fastify.decorateRequest('revokeToken', async function revokeToken (this: FastifyRequest): Promise<void> {
+    await api.revoke(await verifiedPayload(this))
+  })
+  fastify.decorate('revoke', api.revoke)
+  fastify.decorate('revokeSubject', api.revokeSubject)
+  fastify.decorate('isRevoked', api.isRevoked)
+  fastify.decorate('authenticate', authenticate)
+  fastify.decorate('jwtRevoke', {
+    store,
+    check: (request: FastifyRequest, payload: unknown) => checkPayload(policy, request, payload)
+  } satisfies JwtRevokeDecorator)
+
+  fastify.addHook('onRoute', (route) => {
+    if (route.config?.jwtRevoke !== false) prependHook(route, hook)
+  })
+  // A store object the user passed in is theirs to close.
+  if (typeof options.store !== 'object') fastify.addHook('onClose', async () => { await store.close?.() })
+}
+
+export default fp(jwtRevoke, {
+  fastify: '5.x',
+  name: 'fastify-jwt-revoke',
+  dependencies: ['@fastify/jwt']
+})

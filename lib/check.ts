@@ -1,0 +1,99 @@
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import { readClaims, type RevocableClaims, type TokenPayload } from './claims.js'
+import { asStoreError, withDeadline } from './deadline.js'
+import { RevokedError } from './errors.js'
+import type { RevocationStore } from './stores/store.js'
+
+/** What the check needs to decide: the store and the policy for when it fails. */
+export interface CheckPolicy {
+  store: RevocationStore
+  onStoreError: 'deny' | 'allow'
+  storeTimeout: number
+  requireJti: boolean
+}
+
+/** Set on the request by the check: the verified payload that passed it, or the claim error that stopped it. */
+export const kChecked = Symbol('fastify-jwt-revoke.checked')
+
+export type CheckedRequest = FastifyRequest & { [kChecked]: TokenPayload | Error | null }
+
+function storeFailed (policy: CheckPolicy, error: unknown, log: FastifyBaseLogger): false {
+  const storeError = asStoreError(error)
+  log.error({ err: storeError }, 'jwt-revoke: the revocation store failed')
+  if (policy.onStoreError === 'allow') return false
+  throw storeError
+}
+
+/**
+ * True when the token must be refused. Answers synchronously when the store does. A store that fails or misses the
+ * deadline is logged, then throws FST_JWT_REVOKE_STORE_UNAVAILABLE under 'deny', or lets the token pass under 'allow'.
+ */
+export function isRefused (policy: CheckPolicy, claims: RevocableClaims, log: FastifyBaseLogger): boolean | Promise<boolean> {
+  // Nothing to look up: a token with neither id nor subject can only pass (requireJti refuses it before this).
+  if (claims.jti === undefined && claims.sub === undefined) return false
+  let answer: boolean | Promise<boolean>
+  try {
+    answer = policy.store.isRevoked(claims)
+  } catch (error) {
+    return storeFailed(policy, error, log)
+  }
+  if (typeof answer === 'boolean') return answer
+  return withDeadline(answer, policy.storeTimeout).catch((error: unknown) => storeFailed(policy, error, log))
+}
+
+type Verify = (token: string) => unknown
+
+/**
+ * The onRequest hook. A request without a token, or with one that does not verify (expired, forged), passes untouched:
+ * the route's own authentication decides about it. A verified token costs one store call; revoked means 401.
+ */
+export function revocationHook (policy: CheckPolicy, findToken: (request: FastifyRequest) => string | undefined, verify: Verify) {
+  return function checkRevocation (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    const token = findToken(request)
+    if (token === undefined) return done()
+    let payload: TokenPayload
+    let claims: RevocableClaims
+    try {
+      payload = verify(token) as TokenPayload
+    } catch {
+      return done()
+    }
+    const checked = request as CheckedRequest
+    try {
+      claims = readClaims(payload, policy.requireJti)
+    } catch (error) {
+      // A verified token with unusable claims: refused by authenticate, ignored by public routes.
+      checked[kChecked] = error as Error
+      return done()
+    }
+    let answer: boolean | Promise<boolean>
+    try {
+      answer = isRefused(policy, claims, request.log)
+    } catch (error) {
+      return done(error as Error)
+    }
+    if (typeof answer === 'boolean') return settle(checked, payload, answer, done)
+    answer.then((refused) => settle(checked, payload, refused, done), done)
+  }
+}
+
+function settle (request: CheckedRequest, payload: TokenPayload, refused: boolean, done: HookHandlerDoneFunction): void {
+  if (refused) return done(new RevokedError())
+  request[kChecked] = payload
+  done()
+}
+
+/** The full check for a payload the hook has not seen (a route without the hook, a token found by other means). */
+export async function checkPayload (policy: CheckPolicy, request: FastifyRequest, payload: unknown): Promise<void> {
+  const claims = readClaims(payload, policy.requireJti)
+  if (await isRefused(policy, claims, request.log)) throw new RevokedError()
+  ;(request as CheckedRequest)[kChecked] = payload as TokenPayload
+}
+
+/** Whether this request's hook already passed a token with the same revocation identity (jti, sub, iat). */
+export function passedCheck (request: FastifyRequest, payload: unknown): boolean {
+  const checked = (request as CheckedRequest)[kChecked]
+  if (checked === null || checked instanceof Error || typeof payload !== 'object' || payload === null) return false
+  const other = payload as TokenPayload
+  return checked === other || (checked.jti === other.jti && checked.sub === other.sub && checked.iat === other.iat)
+}

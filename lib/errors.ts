@@ -1,0 +1,31 @@
+import createError from '@fastify/error'
+
+// Every error this package throws, with stable codes: callers and tests match on `code`, never on the message.
+
+export const RevokedError = createError('FST_JWT_REVOKED', 'Authorization token has been revoked', 401)
+
+export const NoJtiError = createError('FST_JWT_REVOKE_NO_JTI', 'The token has no "jti" claim, so it cannot be revoked or checked', 401)
+
+export const NoExpError = createError(
+  'FST_JWT_REVOKE_NO_EXP',
+  'The token has no "exp" claim; set the maxTokenLifetime option to bound how long its revocation is kept',
+  400
+)
+
+export const InvalidClaimError = createError('FST_JWT_REVOKE_INVALID_CLAIM', 'The token claim "%s" is invalid: %s', 401)
+
+export const InvalidTokenError = createError('FST_JWT_REVOKE_INVALID_TOKEN', 'The token could not be verified: %s', 401)
+
+export const StoreUnavailableError = createError(
+  'FST_JWT_REVOKE_STORE_UNAVAILABLE',
+  'The revocation store did not answer: %s',
+  503
+)
+
+export const StoreFullError = createError(
+  'FST_JWT_REVOKE_STORE_FULL',
+  'The in-memory revocation store holds %s live entries, its maxEntries; use the Redis store or raise maxEntries',
+  503
+)
+
+export const InvalidOptionError = createError('FST_JWT_REVOKE_INVALID_OPTION', 'Invalid option "%s": %s', 500)

@@ -1,0 +1,100 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import type { Cluster, Redis } from 'ioredis'
+import { InvalidOptionError } from './errors.js'
+import type { RevocationStore } from './stores/store.js'
+
+const PositiveSeconds = Type.Integer({ minimum: 1 })
+
+/** The plugin's options, as validated at register time. */
+export const OptionsSchema = Type.Object({
+  /** 'memory', 'redis', or an object implementing RevocationStore. Default: 'redis' when app.redis exists, else 'memory'. */
+  store: Type.Optional(Type.Union([Type.Literal('memory'), Type.Literal('redis'), Type.Unsafe<RevocationStore>(Type.Object({}))])),
+  /** For the Redis store: an ioredis client or Cluster to borrow, or a redis:// URL to connect to (and close on shutdown). */
+  redis: Type.Optional(Type.Union([Type.String({ pattern: '^rediss?://' }), Type.Unsafe<Redis | Cluster>(Type.Object({}))])),
+  /** Prefix of every Redis key the plugin writes. */
+  keyPrefix: Type.Optional(Type.String({ maxLength: 64, pattern: '^[^{}\\s]*$' })),
+  /** Seconds a revocation is kept past the token's exp, for servers whose clocks run behind. */
+  clockSkew: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400 })),
+  /** Longest lifetime (seconds) of any token the app issues: bounds subject cutoffs and tokens without exp. */
+  maxTokenLifetime: Type.Optional(PositiveSeconds),
+  /** 'deny' answers 503 when the store cannot answer (fail closed); 'allow' lets the request through and logs. */
+  onStoreError: Type.Optional(Type.Union([Type.Literal('deny'), Type.Literal('allow')])),
+  /** Milliseconds to wait for the store before onStoreError applies. */
+  storeTimeout: Type.Optional(Type.Integer({ minimum: 1, maximum: 60000 })),
+  /** Refuse verified tokens that carry no jti (they could never be revoked one by one). */
+  requireJti: Type.Optional(Type.Boolean()),
+  /** Upper bound of live entries in the memory store. */
+  maxEntries: Type.Optional(Type.Integer({ minimum: 1 }))
+}, { additionalProperties: false })
+
+export type JwtRevokeOptions = Static<typeof OptionsSchema>
+
+/** Thirty days: how long a subject cutoff lives when maxTokenLifetime is not set. */
+const DEFAULT_CUTOFF_LIFETIME = 30 * 24 * 3600
+
+export interface ResolvedOptions {
+  store: 'memory' | 'redis' | RevocationStore
+  redis: string | Redis | Cluster | undefined
+  keyPrefix: string
+  clockSkew: number
+  /** Only set when the user set it: tokens without exp are refused otherwise. */
+  maxTokenLifetime: number | undefined
+  cutoffLifetime: number
+  onStoreError: 'deny' | 'allow'
+  storeTimeout: number
+  requireJti: boolean
+  maxEntries: number
+}
+
+const checkOptions = TypeCompiler.Compile(OptionsSchema)
+
+function optionName (path: string): string {
+  return path.replace(/^\//, '').replaceAll('/', '.') || 'options'
+}
+
+const STORE_METHODS = ['isRevoked', 'revoke', 'revokeSubject'] as const
+const REDIS_METHODS = ['mget', 'exists', 'set', 'eval'] as const
+
+function lacksMethods (value: unknown, methods: readonly string[]): string | undefined {
+  if (typeof value !== 'object' || value === null) return 'must be an object'
+  const missing = methods.filter((name) => typeof (value as Record<string, unknown>)[name] !== 'function')
+  return missing.length > 0 ? `is missing the method(s) ${missing.join(', ')}` : undefined
+}
+
+/** Validates user options against the schema and fills in defaults; throws FST_JWT_REVOKE_INVALID_OPTION naming the option. */
+export function resolveOptions (input: unknown, hasAppRedis: boolean): ResolvedOptions {
+  const options = input ?? {}
+  const first = checkOptions.Errors(options).First()
+  if (first !== undefined) {
+    const name = first.path === '' && typeof options === 'object' && options !== null
+      ? Object.keys(options).find((key) => !(key in OptionsSchema.properties)) ?? 'options'
+      : optionName(first.path)
+    throw new InvalidOptionError(name, first.message)
+  }
+  const valid = options as JwtRevokeOptions
+  const store = valid.store ?? (hasAppRedis || valid.redis !== undefined ? 'redis' : 'memory')
+  if (typeof store === 'object') {
+    const problem = lacksMethods(store, STORE_METHODS)
+    if (problem !== undefined) throw new InvalidOptionError('store', `a custom store ${problem}`)
+  }
+  if (valid.redis !== undefined && typeof valid.redis !== 'string') {
+    const problem = lacksMethods(valid.redis, REDIS_METHODS)
+    if (problem !== undefined) throw new InvalidOptionError('redis', `an ioredis client ${problem}`)
+  }
+  if (store === 'redis' && valid.redis === undefined && !hasAppRedis) {
+    throw new InvalidOptionError('store', "'redis' needs the redis option (client or URL) or @fastify/redis registered first")
+  }
+  return {
+    store,
+    redis: valid.redis,
+    keyPrefix: valid.keyPrefix ?? 'jwt-revoke:',
+    clockSkew: valid.clockSkew ?? 60,
+    maxTokenLifetime: valid.maxTokenLifetime,
+    cutoffLifetime: valid.maxTokenLifetime ?? DEFAULT_CUTOFF_LIFETIME,
+    onStoreError: valid.onStoreError ?? 'deny',
+    storeTimeout: valid.storeTimeout ?? 200,
+    requireJti: valid.requireJti ?? true,
+    maxEntries: valid.maxEntries ?? 1_000_000
+  }
+}

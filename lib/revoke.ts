@@ -1,0 +1,113 @@
+import type { JWT } from '@fastify/jwt'
+import type { FastifyBaseLogger } from 'fastify'
+import { readClaims, type RevocableClaims } from './claims.js'
+import { asStoreError, withDeadline } from './deadline.js'
+import { InvalidClaimError, InvalidTokenError, NoExpError } from './errors.js'
+import type { RevocationStore } from './stores/store.js'
+
+/** A token string, or a payload that was already verified (e.g. request.user after authenticate). */
+export type TokenOrPayload = string | Record<string, unknown>
+
+export interface RevokeSubjectOptions {
+  /** Revoke the subject's tokens issued at or before this instant (Unix seconds or a Date); default now. */
+  before?: number | Date
+}
+
+export interface RevocationApi {
+  revoke (token: TokenOrPayload): Promise<void>
+  revokeSubject (sub: string, options?: RevokeSubjectOptions): Promise<void>
+  isRevoked (token: TokenOrPayload): Promise<boolean>
+}
+
+export interface RevokeSettings {
+  store: RevocationStore
+  storeTimeout: number
+  clockSkew: number
+  maxTokenLifetime: number | undefined
+  cutoffLifetime: number
+  log: FastifyBaseLogger
+}
+
+// Redis refuses an EX beyond about 292 years; a token that claims to live longer is kept for a century.
+const LONGEST_TTL = 100 * 365 * 24 * 3600
+
+const EXPIRED = 'FAST_JWT_EXPIRED'
+
+function nowSeconds (): number {
+  return Math.floor(Date.now() / 1000)
+}
+
+function errorCode (error: unknown): unknown {
+  return (error as { code?: unknown } | null)?.code
+}
+
+export function revocationApi (jwt: JWT, settings: RevokeSettings): RevocationApi {
+  const { store, storeTimeout, clockSkew, maxTokenLifetime, cutoffLifetime, log } = settings
+
+  async function write (operation: string, call: () => Promise<void>): Promise<void> {
+    try {
+      await withDeadline(call(), storeTimeout)
+    } catch (error) {
+      const storeError = asStoreError(error)
+      log.error({ err: storeError }, `jwt-revoke: ${operation} failed in the revocation store`)
+      throw storeError
+    }
+  }
+
+  /** Seconds the revocation must be kept: until the token expires, plus the clock-skew leeway. */
+  function ttlOf (claims: RevocableClaims): number {
+    const now = nowSeconds()
+    if (claims.exp !== undefined) return Math.min(Math.ceil(claims.exp + clockSkew - now), LONGEST_TTL)
+    if (maxTokenLifetime === undefined) throw new NoExpError()
+    return (claims.iat ?? now) + maxTokenLifetime + clockSkew - now
+  }
+
+  async function revoke (token: TokenOrPayload): Promise<void> {
+    let payload: unknown = token
+    if (typeof token === 'string') {
+      try {
+        // Only a token this app signed may enter the deny-list: nobody can fill it with forged ids.
+        payload = jwt.verify(token)
+      } catch (error) {
+        if (errorCode(error) === EXPIRED) return
+        throw new InvalidTokenError(error instanceof Error ? error.message : String(error))
+      }
+    }
+    const claims = readClaims(payload, true)
+    const ttl = ttlOf(claims)
+    if (ttl <= 0) return
+    await write('revoke', () => store.revoke({ jti: claims.jti as string, sub: claims.sub }, ttl))
+  }
+
+  async function revokeSubject (sub: string, options: RevokeSubjectOptions = {}): Promise<void> {
+    if (typeof sub !== 'string' || sub.length === 0) throw new InvalidClaimError('sub', 'it must be a non-empty string')
+    const before = options.before instanceof Date ? options.before.getTime() / 1000 : options.before
+    if (before !== undefined && !Number.isFinite(before)) throw new InvalidClaimError('before', 'it must be a Date or Unix seconds')
+    const now = nowSeconds()
+    const cutoff = Math.floor(before ?? now)
+    const ttl = cutoff + cutoffLifetime + clockSkew - now
+    if (ttl <= 0) return
+    await write('revokeSubject', () => store.revokeSubject(sub, cutoff, ttl))
+  }
+
+  async function isRevoked (token: TokenOrPayload): Promise<boolean> {
+    let payload: unknown = token
+    if (typeof token === 'string') {
+      try {
+        // Reading the deny-list changes nothing, so an expired token may be asked about too.
+        payload = jwt.decode(token)
+      } catch (error) {
+        throw new InvalidTokenError(error instanceof Error ? error.message : String(error))
+      }
+    }
+    const claims = readClaims(payload, false)
+    if (claims.jti === undefined && claims.sub === undefined) return false
+    try {
+      return await withDeadline(Promise.resolve(store.isRevoked(claims)), storeTimeout)
+    } catch (error) {
+      throw asStoreError(error)
+    }
+  }
+
+  return { revoke, revokeSubject, isRevoked }
+}

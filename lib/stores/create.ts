@@ -1,0 +1,21 @@
+import type { FastifyInstance } from 'fastify'
+import { Redis, type Cluster } from 'ioredis'
+import type { ResolvedOptions } from '../options.js'
+import { MemoryStore } from './memory.js'
+import { RedisStore } from './redis.js'
+import type { RevocationStore } from './store.js'
+
+/** Picks the store the options ask for. Only a client made here from a URL is owned, and so closed, by the store. */
+export function createStore (options: ResolvedOptions, fastify: FastifyInstance): RevocationStore {
+  const { store, redis, keyPrefix } = options
+  if (typeof store === 'object') return store
+  if (store === 'memory') return new MemoryStore({ maxEntries: options.maxEntries })
+  if (typeof redis === 'string') {
+    const client = new Redis(redis)
+    client.on('error', (err: Error) => fastify.log.warn({ err }, 'jwt-revoke: Redis connection error'))
+    return new RedisStore({ client, keyPrefix, ownsClient: true })
+  }
+  // resolveOptions refuses 'redis' when there is neither a client nor app.redis.
+  const client = redis ?? (fastify as FastifyInstance & { redis: Redis | Cluster }).redis
+  return new RedisStore({ client, keyPrefix })
+}

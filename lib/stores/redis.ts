@@ -1,0 +1,64 @@
+import type { Cluster, Redis } from 'ioredis'
+import { cutoffKey, jtiKey } from '../keys.js'
+import type { RevocationClaims, RevocationStore } from './store.js'
+
+export interface RedisStoreOptions {
+  /** An ioredis Redis or Cluster client. */
+  client: Redis | Cluster
+  /** Prefix of every key; default 'jwt-revoke:'. */
+  keyPrefix?: string
+  /** Close the client in close(): true only for a client this package created. */
+  ownsClient?: boolean
+}
+
+// Keeps the later of two cutoffs: a revokeSubject with an older `before` must never shorten an earlier revocation.
+const SET_LATER_CUTOFF = `local current = tonumber(redis.call('GET', KEYS[1]))
+if current and current >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1`
+
+/**
+ * The production store: one key per revoked jti and one per subject cutoff, each with a TTL, so Redis forgets them
+ * when the tokens would have expired anyway. A check is one command: MGET of two keys that share a hash tag (one
+ * slot on Redis Cluster), or EXISTS of one key for a token without a subject.
+ */
+export class RedisStore implements RevocationStore {
+  readonly client: Redis | Cluster
+  readonly keyPrefix: string
+  readonly #ownsClient: boolean
+
+  constructor (options: RedisStoreOptions) {
+    this.client = options.client
+    this.keyPrefix = options.keyPrefix ?? 'jwt-revoke:'
+    this.#ownsClient = options.ownsClient ?? false
+  }
+
+  async isRevoked ({ jti, sub, iat }: RevocationClaims): Promise<boolean> {
+    const prefix = this.keyPrefix
+    if (sub === undefined) {
+      // The check never asks a store about a token with neither jti nor sub.
+      return jti !== undefined && await this.client.exists(jtiKey(prefix, jti, undefined)) === 1
+    }
+    if (jti === undefined) return isBeforeCutoff(iat, await this.client.get(cutoffKey(prefix, sub)))
+    const [revoked, cutoff] = await this.client.mget(jtiKey(prefix, jti, sub), cutoffKey(prefix, sub))
+    return (revoked !== null && revoked !== undefined) || isBeforeCutoff(iat, cutoff)
+  }
+
+  async revoke ({ jti, sub }: { jti: string, sub?: string | undefined }, ttlSeconds: number): Promise<void> {
+    await this.client.set(jtiKey(this.keyPrefix, jti, sub), '1', 'EX', ttlSeconds)
+  }
+
+  async revokeSubject (sub: string, cutoff: number, ttlSeconds: number): Promise<void> {
+    await this.client.eval(SET_LATER_CUTOFF, 1, cutoffKey(this.keyPrefix, sub), cutoff, ttlSeconds)
+  }
+
+  async close (): Promise<void> {
+    if (this.#ownsClient) await this.client.quit()
+  }
+}
+
+function isBeforeCutoff (iat: number | undefined, cutoff: string | null | undefined): boolean {
+  if (cutoff === null || cutoff === undefined) return false
+  // A token without iat cannot prove it was issued after the cutoff.
+  return iat === undefined || iat <= Number(cutoff)
+}

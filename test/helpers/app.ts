@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto'
+import fastifyJwt, { type FastifyJWTOptions } from '@fastify/jwt'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
+import jwtRevoke, { type JwtRevokeOptions } from '../../index.js'
+import { startRedisFor, type RedisServer } from './redis-server.js'
+
+export const SECRET = 'a-test-secret-that-is-long-enough-for-hs256'
+
+export interface Claims {
+  sub?: unknown
+  jti?: unknown
+  [claim: string]: unknown
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  /** Signs a token with a fresh jti (unless claims set one), sub 'user-1' and a 1 h expiry by default. */
+  sign (claims?: Claims, options?: { expiresIn?: number | string, noTimestamp?: boolean }): string
+}
+
+/** The routes every test app has: a public one, an authenticated one, an opted-out one, and logout. */
+function addRoutes (app: FastifyInstance): void {
+  app.get('/public', async () => ({ ok: true }))
+  app.get('/me', { onRequest: [app.authenticate] }, async (request) => request.user)
+  app.get('/unchecked', { config: { jwtRevoke: false } }, async () => ({ ok: true }))
+  app.get('/unchecked-auth', { config: { jwtRevoke: false }, onRequest: app.authenticate }, async (request) => request.user)
+  app.post('/logout', { onRequest: [app.authenticate] }, async (request, reply) => {
+    await request.revokeToken()
+    return reply.code(204).send()
+  })
+}
+
+export async function buildApp (plugin: JwtRevokeOptions = {}, jwt: Partial<FastifyJWTOptions> = {}): Promise<TestApp> {
+  const app = Fastify()
+  await app.register(fastifyJwt, { secret: SECRET, ...jwt })
+  await app.register(jwtRevoke, plugin)
+  addRoutes(app)
+  await app.ready()
+  const sign: TestApp['sign'] = (claims = {}, options = {}) => app.jwt.sign(
+    { sub: 'user-1', jti: randomUUID(), ...claims },
+    { expiresIn: options.expiresIn ?? 3600, ...(options.noTimestamp === true ? { noTimestamp: true } : {}) }
+  )
+  return { app, sign }
+}
+
+/** A store to run a suite against: the embedded memory store, or a real redis-server started for the test. */
+export interface StoreVariant {
+  name: 'memory' | 'redis'
+  /** Plugin options that select this store (a new client per call for Redis; closed in teardown). */
+  options (extra?: JwtRevokeOptions): JwtRevokeOptions
+  redis?: RedisServer
+  /** A direct client to the Redis server (Redis variant only). */
+  client?: Redis
+}
+
+interface TapLike { teardown (fn: () => unknown): void }
+
+export async function storeVariants (t: TapLike): Promise<StoreVariant[]> {
+  const server = await startRedisFor(t)
+  const clients: Redis[] = []
+  const client = new Redis(server.url)
+  clients.push(client)
+  t.teardown(async () => {
+    await Promise.all(clients.map(async (c) => c.status === 'end' ? undefined : await c.quit().catch(() => c.disconnect())))
+  })
+  return [
+    { name: 'memory', options: (extra = {}) => ({ store: 'memory', ...extra }) },
+    {
+      name: 'redis',
+      redis: server,
+      client,
+      options: (extra = {}) => {
+        const borrowed = new Redis(server.url, { maxRetriesPerRequest: 1 })
+        clients.push(borrowed)
+        return { store: 'redis', redis: borrowed, ...extra }
+      }
+    }
+  ]
+}
+
+export function bearer (token: string): { authorization: string } {
+  return { authorization: `Bearer ${token}` }
+}
