@@ -5,6 +5,7 @@ import type { TokenPayload } from './lib/claims.js'
 import { resolveOptions, type JwtRevokeOptions } from './lib/options.js'
 import { revocationApi, type RevocationApi, type RevokeSubjectOptions, type TokenOrPayload } from './lib/revoke.js'
 import { createStore } from './lib/stores/create.js'
+import { BurstLog, emptyStats, type RevocationStats } from './lib/stats.js'
 import type { RevocationStore } from './lib/stores/store.js'
 import { tokenFinder } from './lib/token.js'
 
@@ -12,7 +13,7 @@ export * as errors from './lib/errors.js'
 export { MemoryStore, type MemoryStoreOptions } from './lib/stores/memory.js'
 export { RedisStore, type RedisStoreOptions } from './lib/stores/redis.js'
 export type { RevocationClaims, RevocationStore } from './lib/stores/store.js'
-export type { JwtRevokeOptions, RevokeSubjectOptions, TokenOrPayload, RevocationApi, TokenPayload }
+export type { JwtRevokeOptions, RevokeSubjectOptions, TokenOrPayload, RevocationApi, RevocationStats, TokenPayload }
 
 /** What app.jwtRevoke exposes besides the top-level decorators. */
 export interface JwtRevokeDecorator {
@@ -20,6 +21,8 @@ export interface JwtRevokeDecorator {
   store: RevocationStore
   /** Runs the revocation check on a payload verified elsewhere; rejects with FST_JWT_REVOKED when it is revoked. */
   check (request: FastifyRequest, payload: unknown): Promise<void>
+  /** A snapshot of the counters: checks, refusals, revocations, store errors, fail-open passes. */
+  stats (): RevocationStats
 }
 
 declare module 'fastify' {
@@ -58,23 +61,26 @@ export async function trusted (request: FastifyRequest, payload: unknown): Promi
 function prependHook (route: RouteOptions, hook: onRequestHookHandler): void {
   const current = route.onRequest
   const hooks = current === undefined ? [] : Array.isArray(current) ? current : [current]
-  // Fastify passes a GET route's implicit HEAD route through onRoute again, with the hooks already in place.
-  if (hooks.includes(hook)) return
+  // A new array: the user's may be shared by several routes.
   route.onRequest = [hook, ...hooks]
 }
 
 async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions): Promise<void> {
   const options = resolveOptions(rawOptions, fastify.hasDecorator('redis'))
   const store = createStore(options, fastify)
+  const stats = emptyStats()
   const policy: CheckPolicy = {
     store,
     onStoreError: options.onStoreError,
     storeTimeout: options.storeTimeout,
-    requireJti: options.requireJti
+    requireJti: options.requireJti,
+    stats,
+    failures: new BurstLog()
   }
   const jwt = fastify.jwt
-  const userProperty = (jwt.options as { decoratorName?: string }).decoratorName ?? 'user'
-  const api = revocationApi(jwt, { ...options, store, log: fastify.log })
+  // @fastify/jwt always sets it (default 'user'); its types just do not say so.
+  const userProperty = (jwt.options as unknown as { decoratorName: string }).decoratorName
+  const api = revocationApi(jwt, { ...options, store, log: fastify.log, stats })
   const verify = (token: string): unknown => jwt.verify(token)
   const hook = revocationHook(policy, tokenFinder(jwt), verify) as onRequestHookHandler
 
@@ -103,7 +109,8 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   fastify.decorate('authenticate', authenticate)
   fastify.decorate('jwtRevoke', {
     store,
-    check: (request: FastifyRequest, payload: unknown) => checkPayload(policy, request, payload)
+    check: (request: FastifyRequest, payload: unknown) => checkPayload(policy, request, payload),
+    stats: () => ({ ...stats })
   } satisfies JwtRevokeDecorator)
 
   fastify.addHook('onRoute', (route) => {

@@ -1,15 +1,18 @@
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { readClaims, type RevocableClaims, type TokenPayload } from './claims.js'
 import { asStoreError, withDeadline } from './deadline.js'
 import { RevokedError } from './errors.js'
+import type { BurstLog, RevocationStats } from './stats.js'
 import type { RevocationStore } from './stores/store.js'
 
-/** What the check needs to decide: the store and the policy for when it fails. */
+/** What the check needs to decide: the store, the policy for when it fails, and where it reports. */
 export interface CheckPolicy {
   store: RevocationStore
   onStoreError: 'deny' | 'allow'
   storeTimeout: number
   requireJti: boolean
+  stats: RevocationStats
+  failures: BurstLog
 }
 
 /** Set on the request by the check: the verified payload that passed it, or the claim error that stopped it. */
@@ -17,28 +20,35 @@ export const kChecked = Symbol('fastify-jwt-revoke.checked')
 
 export type CheckedRequest = FastifyRequest & { [kChecked]: TokenPayload | Error | null }
 
-function storeFailed (policy: CheckPolicy, error: unknown, log: FastifyBaseLogger): false {
+function storeFailed (policy: CheckPolicy, error: unknown, request: FastifyRequest): false {
   const storeError = asStoreError(error)
-  log.error({ err: storeError }, 'jwt-revoke: the revocation store failed')
-  if (policy.onStoreError === 'allow') return false
-  throw storeError
+  const allow = policy.onStoreError === 'allow'
+  policy.stats.storeErrors++
+  policy.failures.failure(request.log, storeError, { url: request.url, method: request.method },
+    allow
+      ? 'jwt-revoke: the revocation store failed; letting the request through (onStoreError: allow)'
+      : 'jwt-revoke: the revocation store failed; answering 503 (onStoreError: deny)')
+  if (!allow) throw storeError
+  policy.stats.failOpenPasses++
+  return false
 }
 
 /**
  * True when the token must be refused. Answers synchronously when the store does. A store that fails or misses the
  * deadline is logged, then throws FST_JWT_REVOKE_STORE_UNAVAILABLE under 'deny', or lets the token pass under 'allow'.
  */
-export function isRefused (policy: CheckPolicy, claims: RevocableClaims, log: FastifyBaseLogger): boolean | Promise<boolean> {
+export function isRefused (policy: CheckPolicy, claims: RevocableClaims, request: FastifyRequest): boolean | Promise<boolean> {
   // Nothing to look up: a token with neither id nor subject can only pass (requireJti refuses it before this).
   if (claims.jti === undefined && claims.sub === undefined) return false
+  policy.stats.checks++
   let answer: boolean | Promise<boolean>
   try {
     answer = policy.store.isRevoked(claims)
   } catch (error) {
-    return storeFailed(policy, error, log)
+    return storeFailed(policy, error, request)
   }
   if (typeof answer === 'boolean') return answer
-  return withDeadline(answer, policy.storeTimeout).catch((error: unknown) => storeFailed(policy, error, log))
+  return withDeadline(answer, policy.storeTimeout).catch((error: unknown) => storeFailed(policy, error, request))
 }
 
 type Verify = (token: string) => unknown
@@ -68,17 +78,20 @@ export function revocationHook (policy: CheckPolicy, findToken: (request: Fastif
     }
     let answer: boolean | Promise<boolean>
     try {
-      answer = isRefused(policy, claims, request.log)
+      answer = isRefused(policy, claims, request)
     } catch (error) {
       return done(error as Error)
     }
-    if (typeof answer === 'boolean') return settle(checked, payload, answer, done)
-    answer.then((refused) => settle(checked, payload, refused, done), done)
+    if (typeof answer === 'boolean') return settle(policy, checked, payload, answer, done)
+    answer.then((refused) => settle(policy, checked, payload, refused, done), done)
   }
 }
 
-function settle (request: CheckedRequest, payload: TokenPayload, refused: boolean, done: HookHandlerDoneFunction): void {
-  if (refused) return done(new RevokedError())
+function settle (policy: CheckPolicy, request: CheckedRequest, payload: TokenPayload, refused: boolean, done: HookHandlerDoneFunction): void {
+  if (refused) {
+    policy.stats.refusals++
+    return done(new RevokedError())
+  }
   request[kChecked] = payload
   done()
 }
@@ -86,7 +99,10 @@ function settle (request: CheckedRequest, payload: TokenPayload, refused: boolea
 /** The full check for a payload the hook has not seen (a route without the hook, a token found by other means). */
 export async function checkPayload (policy: CheckPolicy, request: FastifyRequest, payload: unknown): Promise<void> {
   const claims = readClaims(payload, policy.requireJti)
-  if (await isRefused(policy, claims, request.log)) throw new RevokedError()
+  if (await isRefused(policy, claims, request)) {
+    policy.stats.refusals++
+    throw new RevokedError()
+  }
   ;(request as CheckedRequest)[kChecked] = payload as TokenPayload
 }
 

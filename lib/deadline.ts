@@ -17,7 +17,7 @@ export function withDeadline<T> (answer: Promise<T>, ms: number): Promise<T> {
   })
 }
 
-function describe (error: unknown): string {
+export function describe (error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 

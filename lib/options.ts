@@ -56,21 +56,17 @@ function optionName (path: string): string {
 const STORE_METHODS = ['isRevoked', 'revoke', 'revokeSubject'] as const
 const REDIS_METHODS = ['mget', 'exists', 'set', 'eval'] as const
 
-function lacksMethods (value: unknown, methods: readonly string[]): string | undefined {
-  if (typeof value !== 'object' || value === null) return 'must be an object'
+// The schema has already made sure the value is an object.
+function lacksMethods (value: object, methods: readonly string[]): string | undefined {
   const missing = methods.filter((name) => typeof (value as Record<string, unknown>)[name] !== 'function')
   return missing.length > 0 ? `is missing the method(s) ${missing.join(', ')}` : undefined
 }
 
 /** Validates user options against the schema and fills in defaults; throws FST_JWT_REVOKE_INVALID_OPTION naming the option. */
-export function resolveOptions (input: unknown, hasAppRedis: boolean): ResolvedOptions {
-  const options = input ?? {}
+export function resolveOptions (options: unknown, hasAppRedis: boolean): ResolvedOptions {
   const first = checkOptions.Errors(options).First()
   if (first !== undefined) {
-    const name = first.path === '' && typeof options === 'object' && options !== null
-      ? Object.keys(options).find((key) => !(key in OptionsSchema.properties)) ?? 'options'
-      : optionName(first.path)
-    throw new InvalidOptionError(name, first.message)
+    throw new InvalidOptionError(optionName(first.path), first.message)
   }
   const valid = options as JwtRevokeOptions
   const store = valid.store ?? (hasAppRedis || valid.redis !== undefined ? 'redis' : 'memory')

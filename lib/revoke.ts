@@ -1,8 +1,9 @@
 import type { JWT } from '@fastify/jwt'
 import type { FastifyBaseLogger } from 'fastify'
 import { readClaims, type RevocableClaims } from './claims.js'
-import { asStoreError, withDeadline } from './deadline.js'
+import { asStoreError, describe, withDeadline } from './deadline.js'
 import { InvalidClaimError, InvalidTokenError, NoExpError } from './errors.js'
+import type { RevocationStats } from './stats.js'
 import type { RevocationStore } from './stores/store.js'
 
 /** A token string, or a payload that was already verified (e.g. request.user after authenticate). */
@@ -26,6 +27,7 @@ export interface RevokeSettings {
   maxTokenLifetime: number | undefined
   cutoffLifetime: number
   log: FastifyBaseLogger
+  stats: RevocationStats
 }
 
 // Redis refuses an EX beyond about 292 years; a token that claims to live longer is kept for a century.
@@ -42,11 +44,12 @@ function errorCode (error: unknown): unknown {
 }
 
 export function revocationApi (jwt: JWT, settings: RevokeSettings): RevocationApi {
-  const { store, storeTimeout, clockSkew, maxTokenLifetime, cutoffLifetime, log } = settings
+  const { store, storeTimeout, clockSkew, maxTokenLifetime, cutoffLifetime, log, stats } = settings
 
   async function write (operation: string, call: () => Promise<void>): Promise<void> {
     try {
       await withDeadline(call(), storeTimeout)
+      stats.revocations++
     } catch (error) {
       const storeError = asStoreError(error)
       log.error({ err: storeError }, `jwt-revoke: ${operation} failed in the revocation store`)
@@ -70,7 +73,7 @@ export function revocationApi (jwt: JWT, settings: RevokeSettings): RevocationAp
         payload = jwt.verify(token)
       } catch (error) {
         if (errorCode(error) === EXPIRED) return
-        throw new InvalidTokenError(error instanceof Error ? error.message : String(error))
+        throw new InvalidTokenError(describe(error))
       }
     }
     const claims = readClaims(payload, true)
@@ -97,7 +100,7 @@ export function revocationApi (jwt: JWT, settings: RevokeSettings): RevocationAp
         // Reading the deny-list changes nothing, so an expired token may be asked about too.
         payload = jwt.decode(token)
       } catch (error) {
-        throw new InvalidTokenError(error instanceof Error ? error.message : String(error))
+        throw new InvalidTokenError(describe(error))
       }
     }
     const claims = readClaims(payload, false)

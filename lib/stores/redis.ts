@@ -41,7 +41,7 @@ export class RedisStore implements RevocationStore {
     }
     if (jti === undefined) return isBeforeCutoff(iat, await this.client.get(cutoffKey(prefix, sub)))
     const [revoked, cutoff] = await this.client.mget(jtiKey(prefix, jti, sub), cutoffKey(prefix, sub))
-    return (revoked !== null && revoked !== undefined) || isBeforeCutoff(iat, cutoff)
+    return revoked != null || isBeforeCutoff(iat, cutoff)
   }
 
   async revoke ({ jti, sub }: { jti: string, sub?: string | undefined }, ttlSeconds: number): Promise<void> {
@@ -58,7 +58,7 @@ export class RedisStore implements RevocationStore {
 }
 
 function isBeforeCutoff (iat: number | undefined, cutoff: string | null | undefined): boolean {
-  if (cutoff === null || cutoff === undefined) return false
+  if (cutoff == null) return false
   // A token without iat cannot prove it was issued after the cutoff.
   return iat === undefined || iat <= Number(cutoff)
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import fastifyJwt, { type FastifyJWTOptions } from '@fastify/jwt'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { Redis } from 'ioredis'
 import jwtRevoke, { type JwtRevokeOptions } from '../../index.js'
 import { startRedisFor, type RedisServer } from './redis-server.js'
@@ -31,8 +31,12 @@ function addRoutes (app: FastifyInstance): void {
   })
 }
 
-export async function buildApp (plugin: JwtRevokeOptions = {}, jwt: Partial<FastifyJWTOptions> = {}): Promise<TestApp> {
-  const app = Fastify()
+export async function buildApp (
+  plugin: JwtRevokeOptions = {},
+  jwt: Partial<FastifyJWTOptions> = {},
+  server: FastifyServerOptions = {}
+): Promise<TestApp> {
+  const app = Fastify(server)
   await app.register(fastifyJwt, { secret: SECRET, ...jwt })
   await app.register(jwtRevoke, plugin)
   addRoutes(app)
@@ -81,4 +85,11 @@ export async function storeVariants (t: TapLike): Promise<StoreVariant[]> {
 
 export function bearer (token: string): { authorization: string } {
   return { authorization: `Bearer ${token}` }
+}
+
+/** A logger configuration that collects the JSON lines Fastify logs at `level` and above. */
+export function collectLogs (level = 'warn'): { logger: FastifyServerOptions['logger'], lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = []
+  const stream = { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>) } }
+  return { logger: { level, stream }, lines }
 }

@@ -1,0 +1,102 @@
+import { StoreFullError } from '../errors.js'
+
+interface Cutoff {
+  cutoff: number
+  expiresAt: number
+}
+
+export interface DenyListOptions {
+  /** Live entries (revoked ids plus subject cutoffs) it may hold; an add beyond it fails loudly. */
+  maxEntries?: number
+  /** Milliseconds between sweeps of expired entries; a sweep only ever runs inside an add. */
+  sweepInterval?: number
+  /** The clock, in milliseconds (tests move it). */
+  now?: () => number
+}
+
+/**
+ * An in-process deny-list of revoked token keys and subject cutoffs, each with an absolute expiry. Entries expire
+ * lazily (a read of an expired entry drops it) and in sweeps that adds trigger at most once per sweepInterval, so no
+ * timer is ever armed, per entry or at all. It is bounded: when full even after a sweep, an add throws instead of
+ * silently forgetting an older revocation. The memory store and the Redis mirror both keep their entries here.
+ */
+export class DenyList {
+  readonly #revoked = new Map<string, number>()
+  readonly #cutoffs = new Map<string, Cutoff>()
+  readonly #maxEntries: number
+  readonly #sweepInterval: number
+  readonly now: () => number
+  #nextSweep: number
+
+  constructor (options: DenyListOptions = {}) {
+    this.#maxEntries = options.maxEntries ?? 1_000_000
+    this.#sweepInterval = options.sweepInterval ?? 60_000
+    this.now = options.now ?? Date.now
+    this.#nextSweep = this.now() + this.#sweepInterval
+  }
+
+  /** Live and not-yet-swept entries. */
+  get size (): number {
+    return this.#revoked.size + this.#cutoffs.size
+  }
+
+  /** Whether the token key is revoked, or the subject key has a cutoff at or after iat. */
+  has (tokenKey: string | undefined, subjectKey: string | undefined, iat: number | undefined): boolean {
+    const now = this.now()
+    if (tokenKey !== undefined) {
+      const expiresAt = this.#revoked.get(tokenKey)
+      if (expiresAt !== undefined) {
+        if (expiresAt > now) return true
+        this.#revoked.delete(tokenKey)
+      }
+    }
+    if (subjectKey === undefined) return false
+    const cutoff = this.#cutoffs.get(subjectKey)
+    if (cutoff === undefined) return false
+    if (cutoff.expiresAt <= now) {
+      this.#cutoffs.delete(subjectKey)
+      return false
+    }
+    // A token without iat cannot prove it was issued after the cutoff.
+    return iat === undefined || iat <= cutoff.cutoff
+  }
+
+  addToken (tokenKey: string, expiresAt: number): void {
+    const current = this.#revoked.get(tokenKey)
+    if (current === undefined) this.#makeRoom()
+    if (current === undefined || current < expiresAt) this.#revoked.set(tokenKey, expiresAt)
+  }
+
+  /** Keeps the later of two cutoffs: an older `before` must never shorten an earlier revocation. */
+  addCutoff (subjectKey: string, cutoff: number, expiresAt: number): void {
+    const current = this.#cutoffs.get(subjectKey)
+    if (current !== undefined && current.cutoff >= cutoff && current.expiresAt > this.now()) return
+    if (current === undefined) this.#makeRoom()
+    this.#cutoffs.set(subjectKey, { cutoff, expiresAt })
+  }
+
+  /** Drops every expired entry; returns how many it dropped. */
+  sweep (): number {
+    const now = this.now()
+    this.#nextSweep = now + this.#sweepInterval
+    let dropped = 0
+    for (const [key, expiresAt] of this.#revoked) {
+      if (expiresAt <= now) {
+        this.#revoked.delete(key)
+        dropped++
+      }
+    }
+    for (const [key, { expiresAt }] of this.#cutoffs) {
+      if (expiresAt <= now) {
+        this.#cutoffs.delete(key)
+        dropped++
+      }
+    }
+    return dropped
+  }
+
+  #makeRoom (): void {
+    if (this.now() >= this.#nextSweep || this.size >= this.#maxEntries) this.sweep()
+    if (this.size >= this.#maxEntries) throw new StoreFullError(this.#maxEntries)
+  }
+}

@@ -1,0 +1,50 @@
+// Proves the public types: this file must compile under `tsc --noEmit` (npm test runs it), and each line under an
+// expect-error marker must fail to compile, or tsc reports the marker as unused. It also runs, so the values exist.
+import fastifyJwt from '@fastify/jwt'
+import Fastify, { type FastifyInstance, type FastifyRequest, type onRequestHookHandler } from 'fastify'
+import t from 'tap'
+import jwtRevoke, {
+  MemoryStore, RedisStore, errors, trusted,
+  type JwtRevokeOptions, type RevocationStats, type RevocationStore, type RevokeSubjectOptions
+} from '../index.js'
+import { SECRET } from './helpers/app.js'
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false
+function assertType<T extends true> (_proof: T): void {}
+
+assertType<Equal<FastifyInstance['revoke'], (token: string | Record<string, unknown>) => Promise<void>>>(true)
+assertType<Equal<FastifyInstance['revokeSubject'], (sub: string, options?: RevokeSubjectOptions) => Promise<void>>>(true)
+assertType<Equal<FastifyInstance['isRevoked'], (token: string | Record<string, unknown>) => Promise<boolean>>>(true)
+assertType<Equal<FastifyInstance['authenticate'], onRequestHookHandler>>(true)
+assertType<Equal<FastifyInstance['jwtRevoke']['store'], RevocationStore>>(true)
+assertType<Equal<ReturnType<FastifyInstance['jwtRevoke']['stats']>, RevocationStats>>(true)
+assertType<Equal<FastifyRequest['revokeToken'], () => Promise<void>>>(true)
+assertType<Equal<JwtRevokeOptions['onStoreError'], 'deny' | 'allow' | undefined>>(true)
+assertType<Equal<JwtRevokeOptions['storeTimeout'], number | undefined>>(true)
+
+const options: JwtRevokeOptions = { store: 'memory', storeTimeout: 100, onStoreError: 'deny', keyPrefix: 'x:' }
+// @ts-expect-error an unknown store name is a type error
+const wrongStore: JwtRevokeOptions = { store: 'postgres' }
+// @ts-expect-error options are checked for typos
+const typo: JwtRevokeOptions = { storeTimeOut: 100 }
+const custom: RevocationStore = new MemoryStore()
+// @ts-expect-error revoke takes a token or a payload
+const badRevoke = (app: FastifyInstance): Promise<void> => app.revoke(42)
+
+t.test('the exported values match their types', async (t) => {
+  const app = Fastify()
+  await app.register(fastifyJwt, { secret: SECRET })
+  await app.register(jwtRevoke, options)
+  app.get('/', { config: { jwtRevoke: false }, onRequest: [app.authenticate] }, async () => 'ok')
+  await app.ready()
+  t.type(app.revoke, 'function')
+  t.type(app.revokeSubject, 'function')
+  t.type(app.isRevoked, 'function')
+  t.type(app.authenticate, 'function')
+  t.type(trusted, 'function')
+  t.type(RedisStore, 'function')
+  t.equal(new errors.RevokedError().code, 'FST_JWT_REVOKED')
+  t.ok(custom instanceof MemoryStore)
+  t.same([wrongStore.store, typo, typeof badRevoke], ['postgres', { storeTimeOut: 100 }, 'function'])
+  await app.close()
+})
