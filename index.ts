@@ -5,6 +5,8 @@ import type { TokenPayload } from './lib/claims.js'
 import { resolveOptions, type JwtRevokeOptions } from './lib/options.js'
 import { revocationApi, type RevocationApi, type RevokeSubjectOptions, type TokenOrPayload } from './lib/revoke.js'
 import { createStore } from './lib/stores/create.js'
+import { withDeadline } from './lib/deadline.js'
+import { MirrorStore, type MirrorStatus } from './lib/stores/mirror.js'
 import { BurstLog, emptyStats, type RevocationStats } from './lib/stats.js'
 import type { RevocationStore } from './lib/stores/store.js'
 import { tokenFinder } from './lib/token.js'
@@ -12,6 +14,7 @@ import { tokenFinder } from './lib/token.js'
 export * as errors from './lib/errors.js'
 export { MemoryStore, type MemoryStoreOptions } from './lib/stores/memory.js'
 export { RedisStore, type RedisStoreOptions } from './lib/stores/redis.js'
+export { MirrorStore, type MirrorStoreOptions, type MirrorStatus } from './lib/stores/mirror.js'
 export type { RevocationClaims, RevocationStore } from './lib/stores/store.js'
 export type { JwtRevokeOptions, RevokeSubjectOptions, TokenOrPayload, RevocationApi, RevocationStats, TokenPayload }
 
@@ -21,8 +24,8 @@ export interface JwtRevokeDecorator {
   store: RevocationStore
   /** Runs the revocation check on a payload verified elsewhere; rejects with FST_JWT_REVOKED when it is revoked. */
   check (request: FastifyRequest, payload: unknown): Promise<void>
-  /** A snapshot of the counters: checks, refusals, revocations, store errors, fail-open passes. */
-  stats (): RevocationStats
+  /** A snapshot of the counters: checks, refusals, revocations, store errors, fail-open passes (and the mirror's state). */
+  stats (): RevocationStats & { mirror?: MirrorStatus }
 }
 
 declare module 'fastify' {
@@ -58,6 +61,17 @@ export async function trusted (request: FastifyRequest, payload: unknown): Promi
   return true
 }
 
+// A store that cannot get ready (Redis down at boot) does not block the server from starting: its checks fail, and
+// onStoreError decides, until it is ready. Any store with start() is started here; only the ones made here are closed.
+async function startStore (store: RevocationStore, fastify: FastifyInstance, storeTimeout: number): Promise<void> {
+  if (store.start === undefined) return
+  try {
+    await withDeadline(store.start(), 10 * storeTimeout)
+  } catch (error) {
+    fastify.log.warn({ err: error }, 'jwt-revoke: the store is not ready yet; checks follow onStoreError until it is')
+  }
+}
+
 function prependHook (route: RouteOptions, hook: onRequestHookHandler): void {
   const current = route.onRequest
   const hooks = current === undefined ? [] : Array.isArray(current) ? current : [current]
@@ -68,6 +82,8 @@ function prependHook (route: RouteOptions, hook: onRequestHookHandler): void {
 async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions): Promise<void> {
   const options = resolveOptions(rawOptions, fastify.hasDecorator('redis'))
   const store = createStore(options, fastify)
+  if (typeof options.store !== 'object') fastify.addHook('onClose', async () => { await store.close?.() })
+  await startStore(store, fastify, options.storeTimeout)
   const stats = emptyStats()
   const policy: CheckPolicy = {
     store,
@@ -110,14 +126,12 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   fastify.decorate('jwtRevoke', {
     store,
     check: (request: FastifyRequest, payload: unknown) => checkPayload(policy, request, payload),
-    stats: () => ({ ...stats })
+    stats: () => store instanceof MirrorStore ? { ...stats, mirror: store.status() } : { ...stats }
   } satisfies JwtRevokeDecorator)
 
   fastify.addHook('onRoute', (route) => {
     if (route.config?.jwtRevoke !== false) prependHook(route, hook)
   })
-  // A store object the user passed in is theirs to close.
-  if (typeof options.store !== 'object') fastify.addHook('onClose', async () => { await store.close?.() })
 }
 
 export default fp(jwtRevoke, {

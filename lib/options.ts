@@ -24,8 +24,10 @@ export const OptionsSchema = Type.Object({
   storeTimeout: Type.Optional(Type.Integer({ minimum: 1, maximum: 60000 })),
   /** Refuse verified tokens that carry no jti (they could never be revoked one by one). */
   requireJti: Type.Optional(Type.Boolean()),
-  /** Upper bound of live entries in the memory store. */
-  maxEntries: Type.Optional(Type.Integer({ minimum: 1 }))
+  /** Upper bound of live entries in the memory store (and in each instance's mirror). */
+  maxEntries: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** 'lookup': one store call per check. 'mirror' (Redis only): an in-process copy kept current by pub/sub. */
+  mode: Type.Optional(Type.Union([Type.Literal('lookup'), Type.Literal('mirror')]))
 }, { additionalProperties: false })
 
 export type JwtRevokeOptions = Static<typeof OptionsSchema>
@@ -45,6 +47,7 @@ export interface ResolvedOptions {
   storeTimeout: number
   requireJti: boolean
   maxEntries: number
+  mode: 'lookup' | 'mirror'
 }
 
 const checkOptions = TypeCompiler.Compile(OptionsSchema)
@@ -81,6 +84,7 @@ export function resolveOptions (options: unknown, hasAppRedis: boolean): Resolve
   if (store === 'redis' && valid.redis === undefined && !hasAppRedis) {
     throw new InvalidOptionError('store', "'redis' needs the redis option (client or URL) or @fastify/redis registered first")
   }
+  if (valid.mode === 'mirror' && store !== 'redis') throw new InvalidOptionError('mode', "'mirror' keeps a copy of the Redis store: it needs store 'redis'")
   return {
     store,
     redis: valid.redis,
@@ -91,6 +95,7 @@ export function resolveOptions (options: unknown, hasAppRedis: boolean): Resolve
     onStoreError: valid.onStoreError ?? 'deny',
     storeTimeout: valid.storeTimeout ?? 200,
     requireJti: valid.requireJti ?? true,
-    maxEntries: valid.maxEntries ?? 1_000_000
+    maxEntries: valid.maxEntries ?? 1_000_000,
+    mode: valid.mode ?? 'lookup'
   }
 }

@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest, type onRequestHookH
 import t from 'tap'
 import jwtRevoke, {
   MemoryStore, RedisStore, errors, trusted,
-  type JwtRevokeOptions, type RevocationStats, type RevocationStore, type RevokeSubjectOptions
+  type JwtRevokeOptions, type MirrorStatus, type RevocationStats, type RevocationStore, type RevokeSubjectOptions
 } from '../index.js'
 import { SECRET } from './helpers/app.js'
 
@@ -17,7 +17,7 @@ assertType<Equal<FastifyInstance['revokeSubject'], (sub: string, options?: Revok
 assertType<Equal<FastifyInstance['isRevoked'], (token: string | Record<string, unknown>) => Promise<boolean>>>(true)
 assertType<Equal<FastifyInstance['authenticate'], onRequestHookHandler>>(true)
 assertType<Equal<FastifyInstance['jwtRevoke']['store'], RevocationStore>>(true)
-assertType<Equal<ReturnType<FastifyInstance['jwtRevoke']['stats']>, RevocationStats>>(true)
+assertType<Equal<ReturnType<FastifyInstance['jwtRevoke']['stats']>, RevocationStats & { mirror?: MirrorStatus }>>(true)
 assertType<Equal<FastifyRequest['revokeToken'], () => Promise<void>>>(true)
 assertType<Equal<JwtRevokeOptions['onStoreError'], 'deny' | 'allow' | undefined>>(true)
 assertType<Equal<JwtRevokeOptions['storeTimeout'], number | undefined>>(true)

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { Redis, type Cluster } from 'ioredis'
 import type { ResolvedOptions } from '../options.js'
 import { MemoryStore } from './memory.js'
+import { MirrorStore } from './mirror.js'
 import { RedisStore } from './redis.js'
 import type { RevocationStore } from './store.js'
 
@@ -10,12 +11,17 @@ export function createStore (options: ResolvedOptions, fastify: FastifyInstance)
   const { store, redis, keyPrefix } = options
   if (typeof store === 'object') return store
   if (store === 'memory') return new MemoryStore({ maxEntries: options.maxEntries })
+  const ownsClient = typeof redis === 'string'
+  let client: Redis | Cluster
   if (typeof redis === 'string') {
-    const client = new Redis(redis)
+    client = new Redis(redis)
     client.on('error', (err: Error) => fastify.log.warn({ err }, 'jwt-revoke: Redis connection error'))
-    return new RedisStore({ client, keyPrefix, ownsClient: true })
+  } else {
+    // resolveOptions refuses 'redis' when there is neither a client nor app.redis.
+    client = redis ?? (fastify as FastifyInstance & { redis: Redis | Cluster }).redis
   }
-  // resolveOptions refuses 'redis' when there is neither a client nor app.redis.
-  const client = redis ?? (fastify as FastifyInstance & { redis: Redis | Cluster }).redis
-  return new RedisStore({ client, keyPrefix })
+  if (options.mode === 'mirror') {
+    return new MirrorStore({ client, keyPrefix, ownsClient, maxEntries: options.maxEntries, log: fastify.log })
+  }
+  return new RedisStore({ client, keyPrefix, ownsClient })
 }

@@ -9,12 +9,23 @@ export interface RedisStoreOptions {
   keyPrefix?: string
   /** Close the client in close(): true only for a client this package created. */
   ownsClient?: boolean
+  /** Publish every write on this channel, in the same script as the write (mirror mode). */
+  channel?: string
 }
 
+/** What a write publishes for mirrors: ['t', key, ttlSeconds] for a token, ['c', key, cutoff, ttlSeconds] for a cutoff. */
+export type MirrorMessage = ['t', string, number] | ['c', string, number, number]
+
 // Keeps the later of two cutoffs: a revokeSubject with an older `before` must never shorten an earlier revocation.
+// With a channel (ARGV[3]) the write is published in the same script, so no write can land unannounced.
 const SET_LATER_CUTOFF = `local current = tonumber(redis.call('GET', KEYS[1]))
 if current and current >= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+if ARGV[3] then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+return 1`
+
+const SET_AND_PUBLISH = `redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1`
 
 /**
@@ -26,11 +37,13 @@ export class RedisStore implements RevocationStore {
   readonly client: Redis | Cluster
   readonly keyPrefix: string
   readonly #ownsClient: boolean
+  readonly #channel: string | undefined
 
   constructor (options: RedisStoreOptions) {
     this.client = options.client
     this.keyPrefix = options.keyPrefix ?? 'jwt-revoke:'
     this.#ownsClient = options.ownsClient ?? false
+    this.#channel = options.channel
   }
 
   async isRevoked ({ jti, sub, iat }: RevocationClaims): Promise<boolean> {
@@ -45,11 +58,19 @@ export class RedisStore implements RevocationStore {
   }
 
   async revoke ({ jti, sub }: { jti: string, sub?: string | undefined }, ttlSeconds: number): Promise<void> {
-    await this.client.set(jtiKey(this.keyPrefix, jti, sub), '1', 'EX', ttlSeconds)
+    const key = jtiKey(this.keyPrefix, jti, sub)
+    if (this.#channel === undefined) {
+      await this.client.set(key, '1', 'EX', ttlSeconds)
+      return
+    }
+    const message: MirrorMessage = ['t', key, ttlSeconds]
+    await this.client.eval(SET_AND_PUBLISH, 1, key, ttlSeconds, this.#channel, JSON.stringify(message))
   }
 
   async revokeSubject (sub: string, cutoff: number, ttlSeconds: number): Promise<void> {
-    await this.client.eval(SET_LATER_CUTOFF, 1, cutoffKey(this.keyPrefix, sub), cutoff, ttlSeconds)
+    const key = cutoffKey(this.keyPrefix, sub)
+    const publish = this.#channel === undefined ? [] : [this.#channel, JSON.stringify(['c', key, cutoff, ttlSeconds] satisfies MirrorMessage)]
+    await this.client.eval(SET_LATER_CUTOFF, 1, key, cutoff, ttlSeconds, ...publish)
   }
 
   async close (): Promise<void> {

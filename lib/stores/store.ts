@@ -17,6 +17,8 @@ export interface RevocationStore {
   revoke (claims: { jti: string, sub?: string | undefined }, ttlSeconds: number): Promise<void>
   /** Revokes every token of sub issued at or before cutoff (Unix seconds), for ttlSeconds. Keeps a later cutoff already stored. */
   revokeSubject (sub: string, cutoff: number, ttlSeconds: number): Promise<void>
+  /** Gets ready before the first check (called at register; the mirror loads the deny-list here). */
+  start? (): Promise<void>
   /** Releases what the store owns (called from Fastify's onClose). */
   close? (): Promise<void>
 }

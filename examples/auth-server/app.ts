@@ -1,0 +1,112 @@
+import fastifyCookie from '@fastify/cookie'
+import fastifyFormbody from '@fastify/formbody'
+import fastifyJwt from '@fastify/jwt'
+import fastifyRedis from '@fastify/redis'
+import fastifySwagger from '@fastify/swagger'
+import fastifySwaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import jwtRevoke from '../../index.js'
+import { Auth } from './auth.js'
+import { PairDelivery } from './delivery.js'
+import { Passwords, type HashingOptions } from './passwords.js'
+import { accountRoutes } from './routes/account.js'
+import type { RouteDeps } from './routes/deps.js'
+import { oauthRoutes } from './routes/oauth.js'
+import { sessionRoutes } from './routes/sessions.js'
+import { tokenRoutes } from './routes/tokens.js'
+import { MemorySessionStore } from './sessions/memory.js'
+import { RedisSessionStore } from './sessions/redis.js'
+import type { SessionStore } from './sessions/store.js'
+import { Tokens } from './tokens.js'
+import { UserStore } from './users.js'
+
+export interface AuthServerOptions {
+  /** HS256 key of every token. */
+  jwtSecret: string
+  /** A redis:// URL: the deny-list and the sessions go to Redis, shared by every instance. Default: in memory. */
+  redisUrl?: string | undefined
+  /** Prefix of every Redis key the example writes (deny-list and sessions). */
+  keyPrefix?: string
+  /** Seconds an access token lives: minutes, since a stolen one stays usable until revoked or expired. */
+  accessTokenTtl?: number
+  /** Seconds a refresh token lives; every rotation starts a new period (a session idle that long ends). */
+  refreshTokenTtl?: number
+  /**
+   * Seconds during which the refresh token just rotated out may be presented once more without counting as theft
+   * (two tabs refreshing at once). 0, the default, is strict. More is friendlier, but a thief who replays a
+   * stolen token within the window gets a valid pair instead of getting the family killed.
+   */
+  refreshReuseGrace?: number
+  /** Send the refresh token in an httpOnly, Secure, SameSite=Strict cookie instead of the JSON body. */
+  refreshCookie?: boolean
+  /** argon2 cost; argon2's defaults unless set (tests use cheap ones). */
+  hashing?: HashingOptions
+  logger?: FastifyServerOptions['logger']
+}
+
+export const defaults = {
+  keyPrefix: 'auth-server:',
+  accessTokenTtl: 15 * 60,
+  refreshTokenTtl: 14 * 24 * 3600,
+  refreshReuseGrace: 0
+}
+
+async function registerDocs (app: FastifyInstance): Promise<void> {
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'fastify-jwt-revoke example auth server', version: '1.0.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } }
+    }
+  })
+  // The docs page at /docs, the document itself at /docs/json.
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
+}
+
+/** Builds the example app; the caller listens (server.ts) or injects (the tests), and closes it. */
+export async function buildAuthServer (options: AuthServerOptions): Promise<FastifyInstance> {
+  const settings = { ...defaults, ...options }
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // JSON types are meant: a number where the schema wants a string is a 400, not a password "12345678".
+    ajv: { customOptions: { coerceTypes: false } }
+  })
+  await app.register(fastifyJwt, { secret: settings.jwtSecret })
+  await app.register(fastifyFormbody)
+  if (settings.refreshCookie === true) await app.register(fastifyCookie)
+
+  let sessions: SessionStore
+  if (settings.redisUrl === undefined) {
+    await app.register(jwtRevoke, { store: 'memory', maxTokenLifetime: settings.refreshTokenTtl })
+    sessions = new MemorySessionStore()
+  } else {
+    // @fastify/redis made this client, so it quits it on close, after the server has stopped taking requests.
+    await app.register(fastifyRedis, { url: settings.redisUrl })
+    await app.register(jwtRevoke, {
+      store: 'redis', keyPrefix: `${settings.keyPrefix}revoked:`, maxTokenLifetime: settings.refreshTokenTtl
+    })
+    sessions = new RedisSessionStore(app.redis, `${settings.keyPrefix}sessions:`)
+  }
+
+  await registerDocs(app)
+  const users = new UserStore()
+  const passwords = new Passwords(settings.hashing)
+  const tokens = new Tokens(app.jwt, { access: settings.accessTokenTtl, refresh: settings.refreshTokenTtl })
+  const deps: RouteDeps = {
+    auth: new Auth({ app, users, sessions, tokens, passwords, reuseGrace: settings.refreshReuseGrace }),
+    users,
+    passwords,
+    delivery: new PairDelivery({
+      cookie: settings.refreshCookie === true, accessTtl: settings.accessTokenTtl, refreshTtl: settings.refreshTokenTtl
+    })
+  }
+  await app.register(accountRoutes, deps)
+  await app.register(tokenRoutes, deps)
+  await app.register(sessionRoutes, deps)
+  await app.register(oauthRoutes, deps)
+  return app
+}
+
+/** Which store an app built with these options uses, for the startup log. */
+export function storeName (options: Pick<AuthServerOptions, 'redisUrl'>): 'redis' | 'memory' {
+  return options.redisUrl === undefined ? 'memory' : 'redis'
+}

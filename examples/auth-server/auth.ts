@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import { InvalidCredentialsError, InvalidRefreshTokenError } from './errors.js'
+import type { Passwords } from './passwords.js'
+import { liveAccess, type SessionRecord, type SessionStore } from './sessions/store.js'
+import type { SignedPair, Tokens } from './tokens.js'
+import type { User, UserStore } from './users.js'
+
+export interface AuthDependencies {
+  app: FastifyInstance
+  users: UserStore
+  sessions: SessionStore
+  tokens: Tokens
+  passwords: Passwords
+  /** refreshReuseGrace, seconds. */
+  reuseGrace: number
+}
+
+/**
+ * What the routes do, without HTTP: sessions, rotation and revocation. Access tokens are revoked through the
+ * plugin's deny-list (app.revoke, app.revokeSubject); refresh tokens are checked against the session store, which
+ * knows which one of a family is current.
+ */
+export class Auth {
+  readonly #app: FastifyInstance
+  readonly #users: UserStore
+  readonly #sessions: SessionStore
+  readonly #tokens: Tokens
+  readonly #passwords: Passwords
+  readonly #reuseGrace: number
+
+  constructor (deps: AuthDependencies) {
+    this.#app = deps.app
+    this.#users = deps.users
+    this.#sessions = deps.sessions
+    this.#tokens = deps.tokens
+    this.#passwords = deps.passwords
+    this.#reuseGrace = deps.reuseGrace
+  }
+
+  get sessions (): SessionStore {
+    return this.#sessions
+  }
+
+  get tokens (): Tokens {
+    return this.#tokens
+  }
+
+  /** The user, when the password is theirs. An unknown name costs one argon2 verification too (no timing oracle). */
+  async checkPassword (username: string, password: string): Promise<User> {
+    const user = this.#users.findByName(username)
+    const valid = await this.#passwords.verify(user?.passwordHash, password)
+    if (!valid || user === undefined) throw new InvalidCredentialsError()
+    return user
+  }
+
+  /** Starts a session family and issues its first pair. */
+  async startSession (user: User, userAgent: string): Promise<SignedPair> {
+    const now = Date.now()
+    const pair = this.#tokens.plan(now)
+    const session: SessionRecord = {
+      id: randomUUID(),
+      userId: user.id,
+      userAgent,
+      createdAt: now,
+      lastRefreshedAt: now,
+      refresh: pair.refresh,
+      previous: null,
+      access: [pair.access],
+      iatFloor: user.tokensCutoff + 1
+    }
+    await this.#sessions.create(session, this.#tokens.lifetimes.refresh)
+    return this.#tokens.sign(session, pair, now)
+  }
+
+  /** Exchanges a refresh token for a new pair (rotation). Any failure is the same 401. */
+  async refresh (refreshToken: string): Promise<SignedPair> {
+    const claims = this.#tokens.verifyRefresh(refreshToken)
+    if (claims === undefined) throw new InvalidRefreshTokenError()
+    // The deny-list knows about revokeSubject cutoffs (logout-all) and tokens revoked through /oauth/revoke.
+    if (await this.#app.isRevoked(claims)) {
+      await this.endSession(claims.sub, claims.sid)
+      throw new InvalidRefreshTokenError()
+    }
+    const now = Date.now()
+    const next = this.#tokens.plan(now)
+    const result = await this.#sessions.rotate({
+      userId: claims.sub,
+      sessionId: claims.sid,
+      presented: claims.jti,
+      next,
+      now,
+      grace: this.#reuseGrace,
+      ttl: this.#tokens.lifetimes.refresh
+    })
+    switch (result.outcome) {
+      case 'rotated':
+        return this.#tokens.sign(result.session, next, now)
+      case 'grace':
+        // The other tab already holds the current refresh token: hand the same one out again, with a new access token.
+        return this.#tokens.sign(result.session, { access: next.access, refresh: result.session.refresh }, now)
+      case 'reused':
+        this.#app.log.warn({ sub: claims.sub, sid: claims.sid }, 'auth-server: refresh token reuse, the session family is revoked')
+        await this.#revokeFamily(result.session)
+        throw new InvalidRefreshTokenError()
+      case 'missing':
+        throw new InvalidRefreshTokenError()
+    }
+  }
+
+  /** Ends one session of the user and revokes every token of its family; false when the user has no such session. */
+  async endSession (userId: string, sessionId: string): Promise<boolean> {
+    const session = await this.#sessions.end(userId, sessionId)
+    if (session === undefined) return false
+    await this.#revokeFamily(session)
+    return true
+  }
+
+  /**
+   * Logs the user out everywhere: one subject cutoff refuses every token issued up to now, even one no session
+   * tracks, and every session is ended. Tokens issued later (a new login) carry a later iat.
+   */
+  async endAllSessions (userId: string): Promise<void> {
+    const cutoff = Math.floor(Date.now() / 1000)
+    const user = this.#users.findById(userId)
+    if (user !== undefined) user.tokensCutoff = Math.max(user.tokensCutoff, cutoff)
+    await this.#app.revokeSubject(userId, { before: cutoff })
+    const sessions = await this.#sessions.list(userId)
+    // A session that started in this second was signed with an iat above the cutoff: end each explicitly.
+    await Promise.all(sessions.map((session) => this.endSession(userId, session.id)))
+  }
+
+  async changePassword (user: User, newPassword: string): Promise<void> {
+    user.passwordHash = await this.#passwords.hash(newPassword)
+  }
+
+  async #revokeFamily (session: SessionRecord): Promise<void> {
+    const now = Date.now()
+    const tokens = [...liveAccess(session.access, now), session.refresh, ...session.previous === null ? [] : [session.previous]]
+    await Promise.all(tokens.map(({ jti, exp }) => this.#app.revoke({ jti, exp, sub: session.userId })))
+  }
+}

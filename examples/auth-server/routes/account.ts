@@ -1,0 +1,49 @@
+import type { Static } from '@sinclair/typebox'
+import type { FastifyPluginAsync } from 'fastify'
+import { InvalidCredentialsError, UsernameTakenError, WrongPasswordError } from '../errors.js'
+import { accessClaims, accessOnly, userAgentOf } from '../guards.js'
+import { ErrorReply, PasswordChange, Registration, TokenPair, User, unauthorized } from '../schemas.js'
+import { bearerAuth, type RouteDeps } from './deps.js'
+
+/** Register, the current user, and password change. */
+export const accountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, users, passwords, delivery }) => {
+  app.post<{ Body: Static<typeof Registration> }>('/auth/register', {
+    config: { jwtRevoke: false },
+    schema: { tags: ['account'], body: Registration, response: { 201: User, 409: ErrorReply } }
+  }, async (request, reply) => {
+    const hash = await passwords.hash(request.body.password)
+    const user = users.create(request.body.username, hash)
+    if (user === undefined) throw new UsernameTakenError()
+    return reply.code(201).send({ id: user.id, username: user.username })
+  })
+
+  app.get('/me', {
+    onRequest: accessOnly(app),
+    schema: { tags: ['account'], security: bearerAuth, response: { 200: User, ...unauthorized } }
+  }, async (request) => {
+    const user = users.findById(accessClaims(request).sub)
+    // A valid token of a user this process does not know (users live in memory: another instance, a restart).
+    if (user === undefined) throw new InvalidCredentialsError()
+    return { id: user.id, username: user.username }
+  })
+
+  // Changing the password logs out every session, this one included, then starts a new session for the caller: the
+  // reply carries its new pair, and the old pair of this session is refused like all the others.
+  app.post<{ Body: Static<typeof PasswordChange> }>('/auth/password', {
+    onRequest: accessOnly(app),
+    schema: {
+      tags: ['account'],
+      security: bearerAuth,
+      body: PasswordChange,
+      response: { 200: TokenPair, ...unauthorized, 403: ErrorReply }
+    }
+  }, async (request, reply) => {
+    const user = users.findById(accessClaims(request).sub)
+    if (user === undefined) throw new InvalidCredentialsError()
+    // A 403, not a 401: the session is fine, and a client that logs out on any 401 must not do so here.
+    if (!await passwords.verify(user.passwordHash, request.body.currentPassword)) throw new WrongPasswordError()
+    await auth.changePassword(user, request.body.newPassword)
+    await auth.endAllSessions(user.id)
+    return delivery.send(reply, await auth.startSession(user, userAgentOf(request)))
+  })
+}

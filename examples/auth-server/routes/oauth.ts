@@ -1,0 +1,38 @@
+import type { Static } from '@sinclair/typebox'
+import type { FastifyPluginAsync } from 'fastify'
+import { OAuthError, RevocationRequest } from '../schemas.js'
+import type { RouteDeps } from './deps.js'
+
+/**
+ * RFC 7009 token revocation. The token is its own credential: whoever holds it may revoke it, and nothing else is
+ * asked. The answer is 200 for a revoked, unknown, expired or garbage token alike, so the endpoint tells nobody
+ * whether a string is a live token. token_type_hint is ignored: the token's own `typ` claim says what it is.
+ */
+export const oauthRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth }) => {
+  app.post<{ Body: Static<typeof RevocationRequest> }>('/oauth/revoke', {
+    // The revocation hook would answer 401 to a request carrying a revoked Bearer token; RFC 7009 wants none of that.
+    config: { jwtRevoke: false },
+    // RFC 7009 errors have their own shape (RFC 6749 section 5.2), so validation errors are answered here.
+    attachValidation: true,
+    schema: {
+      tags: ['oauth'],
+      consumes: ['application/x-www-form-urlencoded', 'application/json'],
+      body: RevocationRequest,
+      response: { 200: { description: 'Revoked, or nothing to revoke', type: 'null' }, 400: OAuthError }
+    }
+  }, async (request, reply) => {
+    if (request.validationError !== undefined) {
+      return reply.code(400).send({ error: 'invalid_request', error_description: request.validationError.message })
+    }
+    const payload = auth.tokens.verify(request.body.token)
+    if (payload === undefined) return reply.code(200).send()
+    if (payload.typ === 'refresh' && typeof payload.sub === 'string' && typeof payload.sid === 'string') {
+      // RFC 7009 section 2.1: revoking a refresh token also invalidates the access tokens of the same grant.
+      await auth.endSession(payload.sub, payload.sid)
+    } else if (payload.typ !== 'access') {
+      return reply.code(400).send({ error: 'unsupported_token_type' })
+    }
+    await app.revoke(payload)
+    return reply.code(200).send()
+  })
+}

@@ -1,0 +1,38 @@
+import type { Static } from '@sinclair/typebox'
+import type { FastifyPluginAsync } from 'fastify'
+import { SessionNotFoundError } from '../errors.js'
+import { accessClaims, accessOnly } from '../guards.js'
+import { ErrorReply, NoContent, SessionList, SessionParams, unauthorized } from '../schemas.js'
+import { bearerAuth, type RouteDeps } from './deps.js'
+
+/** The user's live sessions (one per login), and revoking one of them. */
+export const sessionRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth }) => {
+  app.get('/auth/sessions', {
+    onRequest: accessOnly(app),
+    schema: { tags: ['sessions'], security: bearerAuth, response: { 200: SessionList, ...unauthorized } }
+  }, async (request) => {
+    const { sub, sid } = accessClaims(request)
+    const sessions = await auth.sessions.list(sub)
+    return sessions.map((session) => ({
+      id: session.id,
+      createdAt: new Date(session.createdAt).toISOString(),
+      lastRefreshedAt: new Date(session.lastRefreshedAt).toISOString(),
+      userAgent: session.userAgent,
+      current: session.id === sid
+    }))
+  })
+
+  app.delete<{ Params: Static<typeof SessionParams> }>('/auth/sessions/:id', {
+    onRequest: accessOnly(app),
+    schema: {
+      tags: ['sessions'],
+      security: bearerAuth,
+      params: SessionParams,
+      response: { 204: NoContent, ...unauthorized, 404: ErrorReply }
+    }
+  }, async (request, reply) => {
+    // Another user's session id is a 404 like an unknown one: nobody learns which ids exist.
+    if (!await auth.endSession(accessClaims(request).sub, request.params.id)) throw new SessionNotFoundError()
+    return reply.code(204).send()
+  })
+}

@@ -1,0 +1,66 @@
+import type { Static } from '@sinclair/typebox'
+import type { FastifyPluginAsync } from 'fastify'
+import { bodyOptional } from '../delivery.js'
+import { InvalidRefreshTokenError } from '../errors.js'
+import { accessClaims, accessOnly, userAgentOf } from '../guards.js'
+import { Credentials, NoContent, OptionalRefreshBody, RefreshBody, TokenPair, unauthorized } from '../schemas.js'
+import { bearerAuth, type RouteDeps } from './deps.js'
+
+/** Login, refresh, logout and logout-all: the routes that issue and end token pairs. */
+export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, delivery }) => {
+  // Public routes skip the revocation hook: a stale Authorization header a client still sends must not block a login.
+  const publicRoute = { jwtRevoke: false }
+
+  app.post<{ Body: Static<typeof Credentials> }>('/auth/login', {
+    config: publicRoute,
+    schema: { tags: ['tokens'], body: Credentials, response: { 200: TokenPair, ...unauthorized } }
+  }, async (request, reply) => {
+    const user = await auth.checkPassword(request.body.username, request.body.password)
+    return delivery.send(reply, await auth.startSession(user, userAgentOf(request)))
+  })
+
+  app.post<{ Body: Static<typeof OptionalRefreshBody> }>('/auth/refresh', {
+    config: publicRoute,
+    // With the cookie the body may be empty; without it refreshToken is required (a 400 naming it when missing).
+    preValidation: delivery.cookie ? bodyOptional : undefined,
+    schema: {
+      tags: ['tokens'],
+      body: delivery.cookie ? OptionalRefreshBody : RefreshBody,
+      response: { 200: TokenPair, ...unauthorized }
+    }
+  }, async (request, reply) => {
+    const token = delivery.read(request, request.body.refreshToken)
+    if (token === undefined) throw new InvalidRefreshTokenError()
+    return delivery.send(reply, await auth.refresh(token))
+  })
+
+  app.post<{ Body: Static<typeof OptionalRefreshBody> }>('/auth/logout', {
+    onRequest: accessOnly(app),
+    preValidation: bodyOptional,
+    schema: {
+      tags: ['tokens'],
+      security: bearerAuth,
+      body: OptionalRefreshBody,
+      response: { 204: NoContent, ...unauthorized }
+    }
+  }, async (request, reply) => {
+    const claims = accessClaims(request)
+    await request.revokeToken()
+    await auth.endSession(claims.sub, claims.sid)
+    // A refresh token sent along may belong to another session of the same user; never to another user's.
+    const refresh = delivery.read(request, request.body.refreshToken)
+    const refreshClaims = refresh === undefined ? undefined : auth.tokens.verifyRefresh(refresh)
+    if (refreshClaims?.sub === claims.sub) await auth.endSession(claims.sub, refreshClaims.sid)
+    delivery.clear(reply)
+    return reply.code(204).send()
+  })
+
+  app.post('/auth/logout-all', {
+    onRequest: accessOnly(app),
+    schema: { tags: ['tokens'], security: bearerAuth, response: { 204: NoContent, ...unauthorized } }
+  }, async (request, reply) => {
+    await auth.endAllSessions(accessClaims(request).sub)
+    delivery.clear(reply)
+    return reply.code(204).send()
+  })
+}

@@ -1,0 +1,60 @@
+// The entry point of `npm run example`. Environment: PORT (default 3000), HOST (default 127.0.0.1), JWT_SECRET
+// (default: a random one, logged as such), REDIS_URL (default: everything in memory), REFRESH_REUSE_GRACE (seconds,
+// default 0), REFRESH_COOKIE=1 (refresh token in an httpOnly cookie).
+import { randomBytes } from 'node:crypto'
+import { buildAuthServer, storeName, type AuthServerOptions } from './app.js'
+
+/** An environment variable; set but empty counts as unset. */
+function env (name: string): string | undefined {
+  const value = process.env[name]
+  return value === '' ? undefined : value
+}
+
+/** A whole number of at least 0 from the environment, or the fallback; anything else stops the start. */
+function count (name: string, fallback: number): number {
+  const value = Number(env(name) ?? fallback)
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a whole number >= 0`)
+  return value
+}
+
+const secretFromEnv = env('JWT_SECRET')
+const options: AuthServerOptions = {
+  // Never a hard-coded secret: without JWT_SECRET each start signs with a new random key.
+  jwtSecret: secretFromEnv ?? randomBytes(32).toString('base64url'),
+  redisUrl: env('REDIS_URL'),
+  refreshReuseGrace: count('REFRESH_REUSE_GRACE', 0),
+  refreshCookie: env('REFRESH_COOKIE') === '1',
+  logger: { level: env('LOG_LEVEL') ?? 'info' }
+}
+
+const app = await buildAuthServer(options)
+if (secretFromEnv === undefined) {
+  app.log.warn('JWT_SECRET is not set: signing with a random secret, so tokens will not survive a restart')
+}
+
+let closing = false
+async function shutdown (signal: string): Promise<void> {
+  if (closing) return
+  closing = true
+  app.log.info({ signal }, 'shutting down')
+  // close() stops accepting connections, lets requests in flight finish, then runs onClose hooks (Redis quits last).
+  await app.close()
+  process.exit(0)
+}
+function onSignal (signal: string): void {
+  shutdown(signal).catch((error: unknown) => {
+    app.log.error({ err: error }, 'shutdown failed')
+    process.exit(1)
+  })
+}
+// once: a second Ctrl-C, while a shutdown hangs, gets Node's default and kills the process.
+process.once('SIGINT', onSignal)
+process.once('SIGTERM', onSignal)
+
+try {
+  const address = await app.listen({ port: count('PORT', 3000), host: env('HOST') ?? '127.0.0.1' })
+  app.log.info(`auth-server listening on ${address} with the ${storeName(options)} store; docs at ${address}/docs`)
+} catch (error) {
+  app.log.error(error)
+  process.exit(1)
+}

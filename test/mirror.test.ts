@@ -1,0 +1,155 @@
+import { Redis } from 'ioredis'
+import t, { type Test } from 'tap'
+import { MirrorStore } from '../index.js'
+import { bearer, buildApp, collectLogs, type TestApp } from './helpers/app.js'
+import { startRedisFor } from './helpers/redis-server.js'
+import { startTcpProxy } from './helpers/tcp-proxy.js'
+
+const server = await startRedisFor(t)
+const admin = new Redis(server.url)
+t.teardown(() => admin.quit())
+
+async function mirrorApp (t: Test, url = server.url, extra: Record<string, unknown> = {}): Promise<TestApp> {
+  const built = await buildApp({ store: 'redis', redis: url, mode: 'mirror', storeTimeout: 100, ...extra })
+  t.teardown(() => built.app.close())
+  return built
+}
+
+/** Polls until the request's status is `status`; returns the milliseconds it took. */
+async function until (app: TestApp['app'], token: string, status: number, limitMs = 10_000): Promise<number> {
+  const started = Date.now()
+  while (Date.now() - started < limitMs) {
+    if ((await app.inject({ url: '/me', headers: bearer(token) })).statusCode === status) return Date.now() - started
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  throw new Error(`status ${status} not reached within ${limitMs} ms`)
+}
+
+t.test('a revocation through one instance reaches the mirrors of the others', async (t) => {
+  const [a, b, c] = [await mirrorApp(t), await mirrorApp(t), await mirrorApp(t)]
+  const token = a.sign({ sub: 'mirror-user' })
+  for (const { app } of [a, b, c]) t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200)
+  await a.app.revoke(token)
+  t.equal((await a.app.inject({ url: '/me', headers: bearer(token) })).statusCode, 401, 'the revoking instance refuses at once')
+  for (const { app } of [b, c]) t.ok(await until(app, token, 401) < 2000, 'the others within the propagation delay')
+  await b.app.revokeSubject('mirror-user', { before: Math.floor(Date.now() / 1000) + 5 })
+  const later = a.sign({ sub: 'mirror-user' })
+  t.ok(await until(c.app, later, 401) < 2000, 'subject cutoffs propagate too')
+  const stats = c.app.jwtRevoke.stats()
+  t.equal(stats.mirror?.synced, true)
+  t.ok((stats.mirror?.entries ?? 0) >= 2)
+  t.ok((stats.mirror?.lastSync ?? 0) > 0)
+  t.ok(await admin.exists('jwt-revoke:{mirror-user}:cutoff'), 'writes land in Redis')
+})
+
+t.test('a new instance loads what was revoked before it started', async (t) => {
+  const writer = await mirrorApp(t)
+  const tokens = Array.from({ length: 2500 }, (_, i) => writer.sign({ sub: `bulk-${i % 50}` }))
+  for (const token of tokens) await writer.app.revoke(token)
+  await writer.app.revokeSubject('bulk-cutoff')
+  const reader = await mirrorApp(t)
+  t.equal((await reader.app.inject({ url: '/me', headers: bearer(tokens[1234] as string) })).statusCode, 401)
+  t.equal((await reader.app.inject({ url: '/me', headers: bearer(reader.sign({ sub: 'bulk-cutoff', iat: Math.floor(Date.now() / 1000) - 5 })) })).statusCode, 401)
+  t.equal((await reader.app.inject({ url: '/me', headers: bearer(reader.sign({ sub: 'bulk-1' })) })).statusCode, 200)
+  t.ok((reader.app.jwtRevoke.stats().mirror?.entries ?? 0) >= 2501)
+})
+
+t.test('cut off from Redis: fail closed, then resync and enforce what was revoked meanwhile', async (t) => {
+  const proxy = await startTcpProxy(server.port)
+  t.teardown(() => proxy.close())
+  const logs = collectLogs('warn')
+  const writer = await mirrorApp(t)
+  const partitioned = await buildApp(
+    { store: 'redis', redis: `redis://127.0.0.1:${proxy.port}`, mode: 'mirror', storeTimeout: 100 }, {}, { logger: logs.logger })
+  t.teardown(() => partitioned.app.close())
+  const token = writer.sign()
+  t.equal((await partitioned.app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200)
+
+  proxy.cut()
+  await until(partitioned.app, token, 503)
+  await writer.app.revoke(token)
+  t.equal((await partitioned.app.inject({ url: '/me', headers: bearer(token) })).statusCode, 503, 'never a silent accept while cut off')
+  proxy.restore()
+  await until(partitioned.app, token, 401)
+  t.pass('after reconnecting, the revocation made meanwhile is enforced')
+  t.ok(logs.lines.some((line) => String(line.msg).includes('mirror is out of sync')))
+})
+
+t.test('a silent partition is caught by the heartbeat', async (t) => {
+  const proxy = await startTcpProxy(server.port)
+  t.teardown(() => proxy.close())
+  const client = new Redis(proxy.port, '127.0.0.1', { maxRetriesPerRequest: 1 })
+  const store = new MirrorStore({ client, heartbeat: 100, ownsClient: true })
+  await store.start()
+  t.teardown(() => store.close())
+  t.equal(store.isRevoked({ jti: 'x', sub: 'y' }), false)
+  t.equal(store.isRevoked({ jti: 'x' }), false, 'a token without subject')
+  t.equal(store.isRevoked({ sub: 'y', iat: 1 }), false, 'a token without jti')
+  proxy.blackhole()
+  const started = Date.now()
+  while (store.status().synced && Date.now() - started < 5000) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.equal(store.status().synced, false, `stale after ${Date.now() - started} ms of silence`)
+  t.throws(() => store.isRevoked({ jti: 'x', sub: 'y' }), { code: 'FST_JWT_REVOKE_STORE_UNAVAILABLE' })
+  proxy.restore()
+  while (!store.status().synced && Date.now() - started < 10_000) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.equal(store.status().synced, true, 'in sync again once the network is back')
+})
+
+t.test('mirror mode with onStoreError allow passes while out of sync, and needs the Redis store', async (t) => {
+  const proxy = await startTcpProxy(server.port)
+  t.teardown(() => proxy.close())
+  const allowing = await mirrorApp(t, `redis://127.0.0.1:${proxy.port}`, { onStoreError: 'allow' })
+  const token = allowing.sign()
+  proxy.cut()
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal((await allowing.app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200)
+  t.ok(allowing.app.jwtRevoke.stats().failOpenPasses >= 1)
+  await t.rejects(buildApp({ store: 'memory', mode: 'mirror' }), { code: 'FST_JWT_REVOKE_INVALID_OPTION', message: /"mode"/ })
+})
+
+t.test('Redis down at boot: the server starts, fails closed, and syncs once Redis is there', async (t) => {
+  const proxy = await startTcpProxy(server.port)
+  t.teardown(() => proxy.close())
+  proxy.cut()
+  const started = Date.now()
+  const late = await mirrorApp(t, `redis://127.0.0.1:${proxy.port}`)
+  t.ok(Date.now() - started < 5000, 'register did not wait for Redis')
+  const token = late.sign()
+  t.equal((await late.app.inject({ url: '/me', headers: bearer(token) })).statusCode, 503)
+  proxy.restore()
+  t.ok(await until(late.app, token, 200) < 10_000)
+})
+
+t.test('what the mirror will not take: foreign messages are ignored, a full mirror stops answering', async (t) => {
+  const writer = await mirrorApp(t)
+  await admin.set('jwt-revoke:{by-hand}:jti:forever', '1')
+  const small = await mirrorApp(t, server.url, { maxEntries: await admin.dbsize() + 2 })
+  const token = writer.sign()
+  await admin.publish('jwt-revoke:mirror', 'not json')
+  await admin.publish('jwt-revoke:mirror', JSON.stringify(['p', 'someone-else']))
+  t.equal((await small.app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200)
+  for (let i = 0; i < 3; i++) await writer.app.revoke(writer.sign())
+  t.ok(await until(small.app, token, 503) < 5000, 'once full, it answers 503 rather than miss a revocation')
+  const fresh = await mirrorApp(t)
+  t.equal(await fresh.app.isRevoked({ sub: 'by-hand', jti: 'forever' }), true, 'a key written by hand without TTL is loaded too')
+})
+
+t.test('a sync that fails is retried until it succeeds', async (t) => {
+  const proxy = await startTcpProxy(server.port)
+  t.teardown(() => proxy.close())
+  proxy.cut()
+  const client = new Redis(proxy.port, '127.0.0.1')
+  client.on('error', () => {})
+  const logs = collectLogs('warn')
+  const log = (await buildApp({}, {}, { logger: logs.logger })).app
+  t.teardown(() => log.close())
+  const store = new MirrorStore({ client, heartbeat: 50, ownsClient: true, log: log.log })
+  t.teardown(() => store.close())
+  await store.start()
+  t.equal(store.status().synced, false)
+  t.ok(logs.lines.some((line) => String(line.msg).includes('could not sync')))
+  proxy.restore()
+  const started = Date.now()
+  while (!store.status().synced && Date.now() - started < 10_000) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.equal(store.status().synced, true)
+})
