@@ -13,6 +13,8 @@ import { tokenFinder } from './lib/token.js'
 
 export * as errors from './lib/errors.js'
 export { MemoryStore, type MemoryStoreOptions } from './lib/stores/memory.js'
+export { DenyList, type DenyListOptions } from './lib/stores/deny-list.js'
+export { OptionsSchema } from './lib/options.js'
 export { RedisStore, type RedisStoreOptions } from './lib/stores/redis.js'
 export { MirrorStore, type MirrorStoreOptions, type MirrorStatus } from './lib/stores/mirror.js'
 export type { RevocationClaims, RevocationStore } from './lib/stores/store.js'

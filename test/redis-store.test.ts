@@ -5,7 +5,7 @@ import { Redis } from 'ioredis'
 import t from 'tap'
 import jwtRevoke, { RedisStore } from '../index.js'
 import { cutoffKey, encodeId, jtiKey } from '../lib/keys.js'
-import { bearer, SECRET } from './helpers/app.js'
+import { bearer, buildApp, collectLogs, SECRET } from './helpers/app.js'
 import { startRedisFor } from './helpers/redis-server.js'
 
 const server = await startRedisFor(t)
@@ -63,4 +63,21 @@ t.test('with @fastify/redis registered the Redis store is the default, through a
   const subjectOnly = app.jwt.sign({ sub: 'no-jti' }, { expiresIn: 60 })
   await app.revokeSubject('no-jti')
   t.equal((await app.inject({ url: '/me', headers: bearer(subjectOnly) })).statusCode, 401, 'a token without jti still obeys its subject cutoff')
+})
+
+t.test('a Redis that may evict revocations is warned about at register', async (t) => {
+  const evicting = await startRedisFor(t, ['--maxmemory-policy', 'allkeys-lru'])
+  for (const [url, expected] of [[evicting.url, 1], [server.url, 0]] as const) {
+    const logs = collectLogs('warn')
+    const { app } = await buildApp({ redis: url }, {}, { logger: logs.logger })
+    await app.close()
+    const warnings = logs.lines.filter((line) => String(line.msg).includes("maxmemory-policy is not 'noeviction'"))
+    t.equal(warnings.length, expected, `${url}: ${expected} warning(s)`)
+    if (expected === 1) t.equal(warnings[0]?.maxmemoryPolicy, 'allkeys-lru')
+  }
+  const renamed = await startRedisFor(t, ['--rename-command', 'CONFIG', ''])
+  const logs = collectLogs('warn')
+  const { app } = await buildApp({ redis: renamed.url }, {}, { logger: logs.logger })
+  await app.close()
+  t.same(logs.lines, [], 'a Redis without CONFIG is not asked, and nothing is logged')
 })

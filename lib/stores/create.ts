@@ -23,5 +23,5 @@ export function createStore (options: ResolvedOptions, fastify: FastifyInstance)
   if (options.mode === 'mirror') {
     return new MirrorStore({ client, keyPrefix, ownsClient, maxEntries: options.maxEntries, log: fastify.log })
   }
-  return new RedisStore({ client, keyPrefix, ownsClient })
+  return new RedisStore({ client, keyPrefix, ownsClient, log: fastify.log })
 }

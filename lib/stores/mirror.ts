@@ -57,7 +57,7 @@ export class MirrorStore implements RevocationStore {
   constructor (options: MirrorStoreOptions) {
     const keyPrefix = options.keyPrefix ?? 'jwt-revoke:'
     this.#channel = `${keyPrefix}mirror`
-    this.writer = new RedisStore({ client: options.client, keyPrefix, ownsClient: options.ownsClient, channel: this.#channel })
+    this.writer = new RedisStore({ client: options.client, keyPrefix, ownsClient: options.ownsClient, channel: this.#channel, log: options.log })
     this.#maxEntries = options.maxEntries
     this.#heartbeatMs = options.heartbeat ?? 1000
     this.#log = options.log
@@ -78,7 +78,7 @@ export class MirrorStore implements RevocationStore {
       this.#timer = setInterval(() => this.#beat(), this.#heartbeatMs)
       this.#timer.unref()
     }
-    await this.#resync()
+    await Promise.all([this.writer.start(), this.#resync()])
   }
 
   status (): MirrorStatus {

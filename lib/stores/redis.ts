@@ -1,4 +1,6 @@
+import type { FastifyBaseLogger } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
+import { withDeadline } from '../deadline.js'
 import { cutoffKey, jtiKey } from '../keys.js'
 import type { RevocationClaims, RevocationStore } from './store.js'
 
@@ -11,6 +13,8 @@ export interface RedisStoreOptions {
   ownsClient?: boolean
   /** Publish every write on this channel, in the same script as the write (mirror mode). */
   channel?: string
+  /** Where start() warns about a Redis configuration that can lose revocations. */
+  log?: FastifyBaseLogger
 }
 
 /** What a write publishes for mirrors: ['t', key, ttlSeconds] for a token, ['c', key, cutoff, ttlSeconds] for a cutoff. */
@@ -38,12 +42,33 @@ export class RedisStore implements RevocationStore {
   readonly keyPrefix: string
   readonly #ownsClient: boolean
   readonly #channel: string | undefined
+  readonly #log: FastifyBaseLogger | undefined
 
   constructor (options: RedisStoreOptions) {
     this.client = options.client
     this.keyPrefix = options.keyPrefix ?? 'jwt-revoke:'
     this.#ownsClient = options.ownsClient ?? false
     this.#channel = options.channel
+    this.#log = options.log
+  }
+
+  /**
+   * Warns when Redis may evict keys: every revocation key carries a TTL, so under memory pressure both the volatile-*
+   * and the allkeys-* policies can silently drop a revocation, and the revoked token works again. Only 'noeviction'
+   * (writes fail loudly instead) keeps the guarantee. A Redis that refuses CONFIG (managed services), or that does not
+   * answer within a second (down at boot), is not asked: the check must not hold up the server's start.
+   */
+  async start (): Promise<void> {
+    let policy: unknown
+    try {
+      policy = (await withDeadline(this.client.config('GET', 'maxmemory-policy') as Promise<unknown[]>, 1000))[1]
+    } catch {
+      return
+    }
+    if (policy !== 'noeviction') {
+      this.#log?.warn({ maxmemoryPolicy: policy },
+        "jwt-revoke: Redis maxmemory-policy is not 'noeviction': under memory pressure Redis may evict revocations")
+    }
   }
 
   async isRevoked ({ jti, sub, iat }: RevocationClaims): Promise<boolean> {
