@@ -34,8 +34,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Deny-lists a token (string, verified first, or an already verified payload) until it expires. */
     revoke (token: TokenOrPayload): Promise<void>
-    /** Revokes every token of `sub` issued at or before `before` (default now). */
-    revokeSubject (sub: string, options?: RevokeSubjectOptions): Promise<void>
+    /** Revokes every token of `sub` issued at or before `before` (default now); resolves with that cutoff (Unix seconds). */
+    revokeSubject (sub: string, options?: RevokeSubjectOptions): Promise<number>
     /** Whether a token is revoked (the string is decoded, not verified: asking changes nothing). */
     isRevoked (token: TokenOrPayload): Promise<boolean>
     /** onRequest handler: a verified, non-revoked token or 401; sets request.user. */

@@ -16,7 +16,7 @@ export interface RevokeSubjectOptions {
 
 export interface RevocationApi {
   revoke (token: TokenOrPayload): Promise<void>
-  revokeSubject (sub: string, options?: RevokeSubjectOptions): Promise<void>
+  revokeSubject (sub: string, options?: RevokeSubjectOptions): Promise<number>
   isRevoked (token: TokenOrPayload): Promise<boolean>
 }
 
@@ -82,15 +82,16 @@ export function revocationApi (jwt: JWT, settings: RevokeSettings): RevocationAp
     await write('revoke', () => store.revoke({ jti: claims.jti as string, sub: claims.sub }, ttl))
   }
 
-  async function revokeSubject (sub: string, options: RevokeSubjectOptions = {}): Promise<void> {
+  async function revokeSubject (sub: string, options: RevokeSubjectOptions = {}): Promise<number> {
     if (typeof sub !== 'string' || sub.length === 0) throw new InvalidClaimError('sub', 'it must be a non-empty string')
     const before = options.before instanceof Date ? options.before.getTime() / 1000 : options.before
     if (before !== undefined && !Number.isFinite(before)) throw new InvalidClaimError('before', 'it must be a Date or Unix seconds')
     const now = nowSeconds()
     const cutoff = Math.floor(before ?? now)
     const ttl = cutoff + cutoffLifetime + clockSkew - now
-    if (ttl <= 0) return
+    if (ttl <= 0) return cutoff
     await write('revokeSubject', () => store.revokeSubject(sub, cutoff, ttl))
+    return cutoff
   }
 
   async function isRevoked (token: TokenOrPayload): Promise<boolean> {

@@ -13,7 +13,7 @@ type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B 
 function assertType<T extends true> (_proof: T): void {}
 
 assertType<Equal<FastifyInstance['revoke'], (token: string | Record<string, unknown>) => Promise<void>>>(true)
-assertType<Equal<FastifyInstance['revokeSubject'], (sub: string, options?: RevokeSubjectOptions) => Promise<void>>>(true)
+assertType<Equal<FastifyInstance['revokeSubject'], (sub: string, options?: RevokeSubjectOptions) => Promise<number>>>(true)
 assertType<Equal<FastifyInstance['isRevoked'], (token: string | Record<string, unknown>) => Promise<boolean>>>(true)
 assertType<Equal<FastifyInstance['authenticate'], onRequestHookHandler>>(true)
 assertType<Equal<FastifyInstance['jwtRevoke']['store'], RevocationStore>>(true)
