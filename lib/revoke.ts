@@ -33,14 +33,22 @@ export interface RevokeSettings {
 // Redis refuses an EX beyond about 292 years; a token that claims to live longer is kept for a century.
 const LONGEST_TTL = 100 * 365 * 24 * 3600
 
-const EXPIRED = 'FAST_JWT_EXPIRED'
+/** What payloadOf answers for a token that verified but has expired. */
+const EXPIRED = Symbol('expired')
 
 function nowSeconds (): number {
   return Math.floor(Date.now() / 1000)
 }
 
-function errorCode (error: unknown): unknown {
-  return (error as { code?: unknown } | null)?.code
+/** The payload of a token string as `read` (verify or decode) gives it, or the payload object itself. */
+function payloadOf (token: TokenOrPayload, read: (token: string) => unknown): unknown {
+  if (typeof token !== 'string') return token
+  try {
+    return read(token)
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'FAST_JWT_EXPIRED') return EXPIRED
+    throw new InvalidTokenError(describe(error))
+  }
 }
 
 export function revocationApi (jwt: JWT, settings: RevokeSettings): RevocationApi {
@@ -66,16 +74,9 @@ export function revocationApi (jwt: JWT, settings: RevokeSettings): RevocationAp
   }
 
   async function revoke (token: TokenOrPayload): Promise<void> {
-    let payload: unknown = token
-    if (typeof token === 'string') {
-      try {
-        // Only a token this app signed may enter the deny-list: nobody can fill it with forged ids.
-        payload = jwt.verify(token)
-      } catch (error) {
-        if (errorCode(error) === EXPIRED) return
-        throw new InvalidTokenError(describe(error))
-      }
-    }
+    // Only a token this app signed may enter the deny-list: nobody can fill it with forged ids.
+    const payload = payloadOf(token, (text) => jwt.verify(text))
+    if (payload === EXPIRED) return
     const claims = readClaims(payload, true)
     const ttl = ttlOf(claims)
     if (ttl <= 0) return
@@ -95,16 +96,8 @@ export function revocationApi (jwt: JWT, settings: RevokeSettings): RevocationAp
   }
 
   async function isRevoked (token: TokenOrPayload): Promise<boolean> {
-    let payload: unknown = token
-    if (typeof token === 'string') {
-      try {
-        // Reading the deny-list changes nothing, so an expired token may be asked about too.
-        payload = jwt.decode(token)
-      } catch (error) {
-        throw new InvalidTokenError(describe(error))
-      }
-    }
-    const claims = readClaims(payload, false)
+    // Reading the deny-list changes nothing, so the token is only decoded: an expired one may be asked about too.
+    const claims = readClaims(payloadOf(token, (text) => jwt.decode(text)), false)
     if (claims.jti === undefined && claims.sub === undefined) return false
     try {
       return await withDeadline(Promise.resolve(store.isRevoked(claims)), storeTimeout)

@@ -9,7 +9,9 @@ import jwtRevoke from '../../index.js'
 import { Auth } from './auth.js'
 import { PairDelivery } from './delivery.js'
 import { Passwords, type HashingOptions } from './passwords.js'
+import { defaultRateLimits, registerRateLimits, type RateLimits } from './rate-limits.js'
 import { accountRoutes } from './routes/account.js'
+import { adminRoutes } from './routes/admin.js'
 import type { RouteDeps } from './routes/deps.js'
 import { oauthRoutes } from './routes/oauth.js'
 import { sessionRoutes } from './routes/sessions.js'
@@ -39,6 +41,10 @@ export interface AuthServerOptions {
   refreshReuseGrace?: number
   /** Send the refresh token in an httpOnly, Secure, SameSite=Strict cookie instead of the JSON body. */
   refreshCookie?: boolean
+  /** The admin's username; unset, the first user to register is the admin. */
+  adminUsername?: string | undefined
+  /** Brute-force limits of the public routes; each one left out keeps its default (rate-limits.ts). */
+  rateLimits?: Partial<RateLimits>
   /** argon2 cost; argon2's defaults unless set (tests use cheap ones). */
   hashing?: HashingOptions
   logger?: FastifyServerOptions['logger']
@@ -86,15 +92,18 @@ export async function buildAuthServer (options: AuthServerOptions): Promise<Fast
     })
     sessions = new RedisSessionStore(app.redis, `${settings.keyPrefix}sessions:`)
   }
+  // After @fastify/redis (the limits share its client) and before the routes (the plugin hooks their creation).
+  await registerRateLimits(app, settings.redisUrl === undefined ? undefined : `${settings.keyPrefix}rate-limit:`)
 
   await registerDocs(app)
-  const users = new UserStore()
+  const users = new UserStore(settings.adminUsername)
   const passwords = new Passwords(settings.hashing)
   const tokens = new Tokens(app.jwt, { access: settings.accessTokenTtl, refresh: settings.refreshTokenTtl })
   const deps: RouteDeps = {
     auth: new Auth({ app, users, sessions, tokens, passwords, reuseGrace: settings.refreshReuseGrace }),
     users,
     passwords,
+    limits: { ...defaultRateLimits, ...settings.rateLimits },
     delivery: new PairDelivery({
       cookie: settings.refreshCookie === true, accessTtl: settings.accessTokenTtl, refreshTtl: settings.refreshTokenTtl
     })
@@ -103,6 +112,7 @@ export async function buildAuthServer (options: AuthServerOptions): Promise<Fast
   await app.register(tokenRoutes, deps)
   await app.register(sessionRoutes, deps)
   await app.register(oauthRoutes, deps)
+  await app.register(adminRoutes, deps)
   return app
 }
 

@@ -61,6 +61,7 @@ export class Auth {
     const session: SessionRecord = {
       id: randomUUID(),
       userId: user.id,
+      role: user.role,
       userAgent,
       createdAt: now,
       lastRefreshedAt: now,

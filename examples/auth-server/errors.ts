@@ -14,3 +14,9 @@ export const WrongTokenTypeError = createError('AUTH_WRONG_TOKEN_TYPE', 'This ro
 export const UsernameTakenError = createError('AUTH_USERNAME_TAKEN', 'This username is taken', 409)
 
 export const SessionNotFoundError = createError('AUTH_SESSION_NOT_FOUND', 'No such session', 404)
+
+export const RateLimitedError = createError('AUTH_RATE_LIMITED', 'Too many requests, retry in %s s', 429)
+
+export const AdminOnlyError = createError('AUTH_ADMIN_ONLY', 'This route is for administrators', 403)
+
+export const UserNotFoundError = createError('AUTH_USER_NOT_FOUND', 'No such user', 404)

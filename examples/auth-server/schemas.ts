@@ -50,16 +50,26 @@ export const TokenPair = Type.Object({
   expiresIn: Type.Integer()
 })
 
-export const Session = Type.Object({
+/** A session as an admin sees it. */
+export const SessionSummary = Type.Object({
   id: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
   lastRefreshedAt: Type.String({ format: 'date-time' }),
-  userAgent: Type.String(),
-  /** The session the request's own access token belongs to. */
-  current: Type.Boolean()
+  userAgent: Type.String()
 })
 
+/** A session as its own user sees it. */
+export const Session = Type.Composite([SessionSummary, Type.Object({
+  /** The session the request's own access token belongs to. */
+  current: Type.Boolean()
+})])
+
 export const SessionList = Type.Array(Session)
+
+export const SessionSummaryList = Type.Array(SessionSummary)
+
+/** Any name a user may have registered with: the Registration policy without its pattern, which could change. */
+export const UsernameParams = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }) })
 
 export const ErrorReply = Type.Object({
   statusCode: Type.Integer(),
@@ -78,3 +88,6 @@ export const NoContent = Type.Null({ description: 'No content' })
 
 /** The 401 every authenticated route can answer. */
 export const unauthorized = { 401: ErrorReply }
+
+/** The 429 of the rate-limited routes. */
+export const tooManyRequests = { 429: ErrorReply }

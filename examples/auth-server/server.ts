@@ -1,6 +1,7 @@
 // The entry point of `npm run example`. Environment: PORT (default 3000), HOST (default 127.0.0.1), JWT_SECRET
 // (default: a random one, logged as such), REDIS_URL (default: everything in memory), REFRESH_REUSE_GRACE (seconds,
-// default 0), REFRESH_COOKIE=1 (refresh token in an httpOnly cookie).
+// default 0), REFRESH_COOKIE=1 (refresh token in an httpOnly cookie), ADMIN_USERNAME (default: the first user to
+// register is the admin).
 import { randomBytes } from 'node:crypto'
 import { buildAuthServer, storeName, type AuthServerOptions } from './app.js'
 
@@ -24,6 +25,7 @@ const options: AuthServerOptions = {
   redisUrl: env('REDIS_URL'),
   refreshReuseGrace: count('REFRESH_REUSE_GRACE', 0),
   refreshCookie: env('REFRESH_COOKIE') === '1',
+  adminUsername: env('ADMIN_USERNAME'),
   logger: { level: env('LOG_LEVEL') ?? 'info' }
 }
 

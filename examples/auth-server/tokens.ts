@@ -16,7 +16,9 @@ const claims = <T extends 'access' | 'refresh'>(typ: T) => Type.Object({
   exp: Type.Number()
 })
 
-const AccessClaims = claims('access')
+// The admin guard reads the role from the verified token, never from the request: only the server can sign it.
+const Role = Type.Union([Type.Literal('admin'), Type.Literal('user')])
+const AccessClaims = Type.Composite([claims('access'), Type.Object({ role: Role })])
 const RefreshClaims = claims('refresh')
 export type AccessPayload = Static<typeof AccessClaims>
 export type RefreshPayload = Static<typeof RefreshClaims>
@@ -70,7 +72,7 @@ export class Tokens {
     const iat = Math.max(seconds(nowMs), session.iatFloor)
     const common = { sub: session.userId, sid: session.id, iat }
     return {
-      accessToken: this.#jwt.sign({ ...common, typ: 'access', jti: pair.access.jti, exp: pair.access.exp }),
+      accessToken: this.#jwt.sign({ ...common, typ: 'access', role: session.role, jti: pair.access.jti, exp: pair.access.exp }),
       refreshToken: this.#jwt.sign({ ...common, typ: 'refresh', jti: pair.refresh.jti, exp: pair.refresh.exp })
     }
   }

@@ -99,7 +99,10 @@ export class RedisStore implements RevocationStore {
   }
 
   async close (): Promise<void> {
-    if (this.#ownsClient) await this.client.quit()
+    if (!this.#ownsClient) return
+    // QUIT waits behind queued commands, forever when Redis never answered: a client that is not ready is just dropped.
+    if (this.client.status === 'ready') await this.client.quit()
+    else this.client.disconnect()
   }
 }
 

@@ -1,12 +1,20 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildAuthServer, type AuthServerOptions } from '../../examples/auth-server/app.js'
+import type { Limit, RateLimits } from '../../examples/auth-server/rate-limits.js'
 import { startRedisFor } from './redis-server.js'
 
 export const SECRET = 'an-example-test-secret-that-is-long-enough'
 export const PASSWORD = 'correct horse battery'
 // argon2 is slow on purpose; the tests hash hundreds of times, so they use a cheap cost (never do this in production).
 export const CHEAP_HASHING = { memoryCost: 1024, timeCost: 2, parallelism: 1 }
+
+// The suites send hundreds of requests from one address within seconds (20 refresh races in a row...): they run with
+// limits they never reach. The rate-limit tests set low ones explicitly.
+const UNREACHED: Limit = { max: 1_000_000, perSeconds: 60 }
+export const UNREACHED_LIMITS: RateLimits = {
+  loginPerIp: UNREACHED, loginPerUsername: UNREACHED, register: UNREACHED, refresh: UNREACHED, revoke: UNREACHED
+}
 
 export interface Variant {
   name: 'memory' | 'redis'
@@ -31,7 +39,12 @@ export function uniquePrefix (): string {
 /** The example app on the variant's store, ready, closed when the test ends. */
 export async function buildExample (t: Teardown, variant: Variant, options: Partial<AuthServerOptions> = {}): Promise<FastifyInstance> {
   const app = await buildAuthServer({
-    jwtSecret: SECRET, hashing: CHEAP_HASHING, redisUrl: variant.redisUrl, keyPrefix: uniquePrefix(), ...options
+    jwtSecret: SECRET,
+    hashing: CHEAP_HASHING,
+    redisUrl: variant.redisUrl,
+    keyPrefix: uniquePrefix(),
+    ...options,
+    rateLimits: { ...UNREACHED_LIMITS, ...options.rateLimits }
   })
   t.teardown(() => app.close())
   await app.ready()

@@ -2,14 +2,16 @@ import type { Static } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { InvalidCredentialsError, UsernameTakenError, WrongPasswordError } from '../errors.js'
 import { accessClaims, accessOnly, userAgentOf } from '../guards.js'
-import { ErrorReply, PasswordChange, Registration, TokenPair, User, unauthorized } from '../schemas.js'
+import { perIp } from '../rate-limits.js'
+import { ErrorReply, PasswordChange, Registration, TokenPair, User, tooManyRequests, unauthorized } from '../schemas.js'
 import { bearerAuth, type RouteDeps } from './deps.js'
 
 /** Register, the current user, and password change. */
-export const accountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, users, passwords, delivery }) => {
+export const accountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, users, passwords, delivery, limits }) => {
   app.post<{ Body: Static<typeof Registration> }>('/auth/register', {
-    config: { jwtRevoke: false },
-    schema: { tags: ['account'], body: Registration, response: { 201: User, 409: ErrorReply } }
+    // Each registration costs an argon2 hash and a user entry: limited per client IP.
+    config: { jwtRevoke: false, ...perIp(limits.register) },
+    schema: { tags: ['account'], body: Registration, response: { 201: User, 409: ErrorReply, ...tooManyRequests } }
   }, async (request, reply) => {
     const hash = await passwords.hash(request.body.password)
     const user = users.create(request.body.username, hash)

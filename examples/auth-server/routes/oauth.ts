@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
-import { OAuthError, RevocationRequest } from '../schemas.js'
+import { perIp } from '../rate-limits.js'
+import { OAuthError, RevocationRequest, tooManyRequests } from '../schemas.js'
 import type { RouteDeps } from './deps.js'
 
 /**
@@ -8,17 +9,18 @@ import type { RouteDeps } from './deps.js'
  * asked. The answer is 200 for a revoked, unknown, expired or garbage token alike, so the endpoint tells nobody
  * whether a string is a live token. token_type_hint is ignored: the token's own `typ` claim says what it is.
  */
-export const oauthRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth }) => {
+export const oauthRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, limits }) => {
   app.post<{ Body: Static<typeof RevocationRequest> }>('/oauth/revoke', {
     // The revocation hook would answer 401 to a request carrying a revoked Bearer token; RFC 7009 wants none of that.
-    config: { jwtRevoke: false },
+    // Anyone may call it without credentials, and each call verifies a signature: limited per client IP.
+    config: { jwtRevoke: false, ...perIp(limits.revoke) },
     // RFC 7009 errors have their own shape (RFC 6749 section 5.2), so validation errors are answered here.
     attachValidation: true,
     schema: {
       tags: ['oauth'],
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
       body: RevocationRequest,
-      response: { 200: { description: 'Revoked, or nothing to revoke', type: 'null' }, 400: OAuthError }
+      response: { 200: { description: 'Revoked, or nothing to revoke', type: 'null' }, 400: OAuthError, ...tooManyRequests }
     }
   }, async (request, reply) => {
     if (request.validationError !== undefined) {

@@ -2,8 +2,19 @@ import type { Static } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { SessionNotFoundError } from '../errors.js'
 import { accessClaims, accessOnly } from '../guards.js'
-import { ErrorReply, NoContent, SessionList, SessionParams, unauthorized } from '../schemas.js'
+import { ErrorReply, NoContent, SessionList, SessionParams, SessionSummary, unauthorized } from '../schemas.js'
+import type { SessionRecord } from '../sessions/store.js'
 import { bearerAuth, type RouteDeps } from './deps.js'
+
+/** What a session list shows of a session: when and from where, not the token ids the store tracks. */
+export function sessionSummary (session: SessionRecord): Static<typeof SessionSummary> {
+  return {
+    id: session.id,
+    createdAt: new Date(session.createdAt).toISOString(),
+    lastRefreshedAt: new Date(session.lastRefreshedAt).toISOString(),
+    userAgent: session.userAgent
+  }
+}
 
 /** The user's live sessions (one per login), and revoking one of them. */
 export const sessionRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth }) => {
@@ -13,13 +24,7 @@ export const sessionRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth }
   }, async (request) => {
     const { sub, sid } = accessClaims(request)
     const sessions = await auth.sessions.list(sub)
-    return sessions.map((session) => ({
-      id: session.id,
-      createdAt: new Date(session.createdAt).toISOString(),
-      lastRefreshedAt: new Date(session.lastRefreshedAt).toISOString(),
-      userAgent: session.userAgent,
-      current: session.id === sid
-    }))
+    return sessions.map((session) => ({ ...sessionSummary(session), current: session.id === sid }))
   })
 
   app.delete<{ Params: Static<typeof SessionParams> }>('/auth/sessions/:id', {

@@ -3,30 +3,33 @@ import type { FastifyPluginAsync } from 'fastify'
 import { bodyOptional } from '../delivery.js'
 import { InvalidRefreshTokenError } from '../errors.js'
 import { accessClaims, accessOnly, userAgentOf } from '../guards.js'
-import { Credentials, NoContent, OptionalRefreshBody, RefreshBody, TokenPair, unauthorized } from '../schemas.js'
+import { perIp, perUsername } from '../rate-limits.js'
+import { Credentials, NoContent, OptionalRefreshBody, RefreshBody, TokenPair, tooManyRequests, unauthorized } from '../schemas.js'
 import { bearerAuth, type RouteDeps } from './deps.js'
 
 /** Login, refresh, logout and logout-all: the routes that issue and end token pairs. */
-export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, delivery }) => {
+export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, delivery, limits }) => {
   // Public routes skip the revocation hook: a stale Authorization header a client still sends must not block a login.
   const publicRoute = { jwtRevoke: false }
 
   app.post<{ Body: Static<typeof Credentials> }>('/auth/login', {
-    config: publicRoute,
-    schema: { tags: ['tokens'], body: Credentials, response: { 200: TokenPair, ...unauthorized } }
+    // Two limits: per client IP (onRequest, before the body is even parsed), then per username (see perUsername).
+    config: { ...publicRoute, ...perIp(limits.loginPerIp) },
+    preHandler: perUsername(app, limits.loginPerUsername),
+    schema: { tags: ['tokens'], body: Credentials, response: { 200: TokenPair, ...unauthorized, ...tooManyRequests } }
   }, async (request, reply) => {
     const user = await auth.checkPassword(request.body.username, request.body.password)
     return delivery.send(reply, await auth.startSession(user, userAgentOf(request)))
   })
 
   app.post<{ Body: Static<typeof OptionalRefreshBody> }>('/auth/refresh', {
-    config: publicRoute,
+    config: { ...publicRoute, ...perIp(limits.refresh) },
     // With the cookie the body may be empty; without it refreshToken is required (a 400 naming it when missing).
     preValidation: delivery.cookie ? bodyOptional : undefined,
     schema: {
       tags: ['tokens'],
       body: delivery.cookie ? OptionalRefreshBody : RefreshBody,
-      response: { 200: TokenPair, ...unauthorized }
+      response: { 200: TokenPair, ...unauthorized, ...tooManyRequests }
     }
   }, async (request, reply) => {
     const token = delivery.read(request, request.body.refreshToken)

@@ -1,3 +1,5 @@
+import type { Role } from '../users.js'
+
 /** A token the session store tracks: its id and expiry (Unix seconds), all the deny-list needs to revoke it. */
 export interface TokenRef {
   jti: string
@@ -12,6 +14,11 @@ export interface TokenRef {
 export interface SessionRecord {
   id: string
   userId: string
+  /**
+   * The user's role when the session started, signed into each access token of the family. Kept here rather than
+   * read from the user table at refresh time: with Redis another instance, which does not know the user, may rotate.
+   */
+  role: Role
   userAgent: string
   createdAt: number
   lastRefreshedAt: number

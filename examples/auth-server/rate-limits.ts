@@ -1,0 +1,87 @@
+import fastifyRateLimit, { type RateLimitOptions } from '@fastify/rate-limit'
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify'
+import { RateLimitedError } from './errors.js'
+
+/** At most `max` requests per `perSeconds` (a fixed window that starts with the first request). */
+export interface Limit {
+  max: number
+  perSeconds: number
+}
+
+/**
+ * The brute-force limits of the public routes. Every limit but loginPerUsername is per client IP (request.ip: behind
+ * a proxy, give Fastify `trustProxy`, or every client shares the proxy's address and its limit).
+ */
+export interface RateLimits {
+  /** Login attempts from one IP, whatever the usernames: one client spraying many accounts. */
+  loginPerIp: Limit
+  /** Login attempts at one username, from any IP: a botnet guessing one account's password. */
+  loginPerUsername: Limit
+  register: Limit
+  refresh: Limit
+  revoke: Limit
+}
+
+export const defaultRateLimits: RateLimits = {
+  // Above loginPerUsername: an office behind one NAT logs in many different people.
+  loginPerIp: { max: 30, perSeconds: 60 },
+  loginPerUsername: { max: 10, perSeconds: 60 },
+  register: { max: 5, perSeconds: 60 },
+  // A client refreshes every accessTokenTtl; many tabs and users behind one IP still stay far below this.
+  refresh: { max: 60, perSeconds: 60 },
+  revoke: { max: 30, perSeconds: 60 }
+}
+
+/**
+ * Registers @fastify/rate-limit for the routes that opt in (none are limited by default). With `redisPrefix` the
+ * counters live in Redis under that prefix, so a limit holds across every instance; without, each instance counts in
+ * its own memory.
+ */
+export async function registerRateLimits (app: FastifyInstance, redisPrefix: string | undefined): Promise<void> {
+  await app.register(fastifyRateLimit, {
+    global: false,
+    // The ioredis client of @fastify/redis, the one the deny-list uses: no second connection.
+    ...redisPrefix === undefined ? {} : { redis: app.redis, nameSpace: redisPrefix },
+    // The plugin sets Retry-After itself; the builder only makes the body match the app's other errors.
+    errorResponseBuilder: (_request, context) => new RateLimitedError(String(Math.ceil(context.ttl / 1000)))
+  })
+}
+
+/** Route config of a route limited per client IP. */
+export function perIp (limit: Limit): { rateLimit: RateLimitOptions } {
+  return { rateLimit: { max: limit.max, timeWindow: limit.perSeconds * 1000 } }
+}
+
+/**
+ * A preHandler limiting the login attempts at one username, whatever the IP. The plugin runs one limit per route
+ * (its route hook marks the request as done), so this second one is a createRateLimit limiter checked by hand. It runs
+ * after validation, when body.username is known to be a string, and after the per-IP limit (onRequest), so a client
+ * refused by its IP limit never spends the username's allowance.
+ *
+ * Every attempt counts, a successful one too: counting only failures would need a read before the password check and
+ * a write after it, and parallel guesses would all pass the read. The price: anyone can keep a user from logging in
+ * for one window by sending wrong passwords. A key of IP + username would avoid that, but would give a botnet `max`
+ * guesses per IP; protecting the account wins here, and the window is short.
+ */
+export function perUsername (app: FastifyInstance, limit: Limit): preHandlerAsyncHookHandler {
+  const check = app.createRateLimit({
+    max: limit.max,
+    timeWindow: limit.perSeconds * 1000,
+    // Names compare case-insensitively (users.ts), so must their counters: ALICE and alice are one account. (In
+    // Redis the plugin files a createRateLimit counter under `<prefix>undefinedundefined-<key>`, having no route to
+    // name it after: odd, but harmless.)
+    keyGenerator: (request) => `login-username:${usernameOf(request.body).toLowerCase()}`
+  })
+  return async (request, reply) => {
+    const result = await check(request)
+    if (result.isAllowed || !result.isExceeded) return
+    // The 429 the plugin answers for its own limits: Retry-After, then the same body.
+    reply.header('retry-after', result.ttlInSeconds)
+    throw new RateLimitedError(String(result.ttlInSeconds))
+  }
+}
+
+function usernameOf (body: unknown): string {
+  const username = typeof body === 'object' && body !== null ? (body as { username?: unknown }).username : undefined
+  return typeof username === 'string' ? username : ''
+}

@@ -1,0 +1,49 @@
+import type { Static } from '@sinclair/typebox'
+import type { FastifyPluginAsync } from 'fastify'
+import { UserNotFoundError } from '../errors.js'
+import { accessClaims, adminOnly } from '../guards.js'
+import { ErrorReply, NoContent, SessionSummaryList, UsernameParams, unauthorized } from '../schemas.js'
+import type { User } from '../users.js'
+import { bearerAuth, type RouteDeps } from './deps.js'
+import { sessionSummary } from './sessions.js'
+
+/**
+ * What an administrator may do to another user: force a logout (the fourth reason to revoke a token, after logout,
+ * password change and refresh) and see the user's sessions. The role comes from the admin's verified access token.
+ */
+export const adminRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, users }) => {
+  // The role check runs before the lookup, so only an admin learns which usernames exist (404).
+  const schema = {
+    tags: ['admin'],
+    security: bearerAuth,
+    params: UsernameParams
+  }
+  const errors = { ...unauthorized, 403: ErrorReply, 404: ErrorReply }
+
+  function target (username: string): User {
+    const user = users.findByName(username)
+    if (user === undefined) throw new UserNotFoundError()
+    return user
+  }
+
+  app.post<{ Params: Static<typeof UsernameParams> }>('/admin/users/:username/logout', {
+    onRequest: adminOnly(app),
+    schema: { ...schema, response: { 204: NoContent, ...errors } }
+  }, async (request, reply) => {
+    const user = target(request.params.username)
+    // Logout everywhere on the user's behalf: a subject cutoff refuses every token issued so far, access and
+    // refresh alike, even one no session tracks; every session is ended. The user may log in again afterwards.
+    await auth.endAllSessions(user.id)
+    // An audit trail of who logged out whom; ids only, never a token.
+    request.log.info({ admin: accessClaims(request).sub, user: user.id }, 'auth-server: admin force-logout')
+    return reply.code(204).send()
+  })
+
+  app.get<{ Params: Static<typeof UsernameParams> }>('/admin/users/:username/sessions', {
+    onRequest: adminOnly(app),
+    schema: { ...schema, response: { 200: SessionSummaryList, ...errors } }
+  }, async (request) => {
+    const sessions = await auth.sessions.list(target(request.params.username).id)
+    return sessions.map(sessionSummary)
+  })
+}
