@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest, RouteOptions, onRequestHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { checkPayload, kChecked, passedCheck, revocationHook, type CheckedRequest, type CheckPolicy } from './lib/check.js'
 import type { TokenPayload } from './lib/claims.js'
@@ -102,24 +102,36 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   const verify = (token: string): unknown => jwt.verify(token)
   const hook = revocationHook(policy, tokenFinder(jwt), verify) as onRequestHookHandler
 
-  async function verifiedPayload (request: FastifyRequest): Promise<TokenPayload> {
-    const checked = (request as CheckedRequest)[kChecked]
-    if (checked instanceof Error) throw checked
-    if (checked !== null) return checked
-    // The hook did not pass a token here: let @fastify/jwt find, verify and explain, then check what it found.
+  // The hook did not pass a token here: let @fastify/jwt find, verify and explain, then check what it found.
+  async function verifyAndCheck (request: FastifyRequest): Promise<TokenPayload> {
     const payload = await request.jwtVerify<TokenPayload>()
     await checkPayload(policy, request, payload)
     return payload
   }
 
-  async function authenticate (request: FastifyRequest): Promise<void> {
-    const payload = await verifiedPayload(request)
-    ;(request as unknown as Record<string, unknown>)[userProperty] = payload
+  function setUser (request: FastifyRequest, payload: TokenPayload): void {
+    (request as unknown as Record<string, unknown>)[userProperty] = payload
+  }
+
+  // Callback-style, and synchronous when the hook already passed the token: on the hot path it costs no promise.
+  function authenticate (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    const checked = (request as CheckedRequest)[kChecked]
+    if (checked instanceof Error) return done(checked)
+    if (checked !== null) {
+      setUser(request, checked)
+      return done()
+    }
+    verifyAndCheck(request).then((payload) => {
+      setUser(request, payload)
+      done()
+    }, done)
   }
 
   fastify.decorateRequest(kChecked, null)
   fastify.decorateRequest('revokeToken', async function revokeToken (this: FastifyRequest): Promise<void> {
-    await api.revoke(await verifiedPayload(this))
+    const checked = (this as CheckedRequest)[kChecked]
+    if (checked instanceof Error) throw checked
+    await api.revoke(checked ?? await verifyAndCheck(this))
   })
   fastify.decorate('revoke', api.revoke)
   fastify.decorate('revokeSubject', api.revokeSubject)

@@ -34,7 +34,7 @@ t.test('the tarball holds the built code, its types and nothing of the repositor
   for (const needed of ['package.json', 'README.md', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/lib/stores/redis.js']) {
     t.ok(paths.includes(needed), needed)
   }
-  t.notOk(paths.some((path) => /^(test|examples|bench|\.ci)\//.test(path) || path.endsWith('.ts') && !path.endsWith('.d.ts')), 'no sources, tests or examples')
+  t.notOk(paths.some((path) => /^(test|examples|bench|\.ci)\//.test(path) || (path.endsWith('.ts') && !path.endsWith('.d.ts'))), 'no sources, tests or examples')
 })
 
 function jsFiles (dir: string): string[] {

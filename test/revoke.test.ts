@@ -41,6 +41,18 @@ for (const variant of variants) {
       t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 401)
     })
 
+    t.test('request.revokeToken() without authenticate: it verifies and checks by itself', async (t) => {
+      for (const url of ['/logout-raw', '/logout-unchecked']) {
+        const token = sign()
+        t.equal((await app.inject({ method: 'POST', url, headers: bearer(token) })).statusCode, 204, url)
+        t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 401, `${url}: revoked`)
+        t.equal((await app.inject({ method: 'POST', url, headers: bearer(token) })).json().code, 'FST_JWT_REVOKED', `${url}: twice`)
+      }
+      const noJti = await app.inject({ method: 'POST', url: '/logout-raw', headers: bearer(sign({ jti: undefined })) })
+      t.equal(noJti.json().code, 'FST_JWT_REVOKE_NO_JTI')
+      t.equal((await app.inject({ method: 'POST', url: '/logout-unchecked' })).json().code, 'FST_JWT_NO_AUTHORIZATION_IN_HEADER')
+    })
+
     t.test('revokeSubject refuses older tokens and accepts one issued after it', async (t) => {
       const old = sign({ sub: 'subject-a' })
       const bystander = sign({ sub: 'subject-b' })

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import fastifyJwt, { type FastifyJWTOptions } from '@fastify/jwt'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import { Redis } from 'ioredis'
 import jwtRevoke, { type JwtRevokeOptions } from '../../index.js'
 import { startRedisFor, type RedisServer } from './redis-server.js'
@@ -25,10 +25,13 @@ function addRoutes (app: FastifyInstance): void {
   app.get('/me', { onRequest: [app.authenticate] }, async (request) => request.user)
   app.get('/unchecked', { config: { jwtRevoke: false } }, async () => ({ ok: true }))
   app.get('/unchecked-auth', { config: { jwtRevoke: false }, onRequest: app.authenticate }, async (request) => request.user)
-  app.post('/logout', { onRequest: [app.authenticate] }, async (request, reply) => {
+  const logout = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     await request.revokeToken()
     return reply.code(204).send()
-  })
+  }
+  app.post('/logout', { onRequest: [app.authenticate] }, logout)
+  app.post('/logout-raw', logout)
+  app.post('/logout-unchecked', { config: { jwtRevoke: false } }, logout)
 }
 
 export async function buildApp (
