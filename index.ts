@@ -5,7 +5,8 @@ import type { TokenPayload } from './lib/claims.js'
 import { resolveOptions, type JwtRevokeOptions } from './lib/options.js'
 import { revocationApi, type RevocationApi, type RevokeSubjectOptions, type TokenOrPayload } from './lib/revoke.js'
 import { createStore } from './lib/stores/create.js'
-import { withDeadline } from './lib/deadline.js'
+import { describe, withDeadline } from './lib/deadline.js'
+import { InvalidTokenError } from './lib/errors.js'
 import { MirrorStore, type MirrorStatus } from './lib/stores/mirror.js'
 import { BurstLog, emptyStats, type RevocationStats } from './lib/stats.js'
 import type { RevocationStore } from './lib/stores/store.js'
@@ -74,6 +75,17 @@ async function startStore (store: RevocationStore, fastify: FastifyInstance, sto
   }
 }
 
+/**
+ * @fastify/jwt turns the usual verification failures into 401s, but passes some of fast-jwt's errors on without a
+ * status (a disallowed algorithm, a signature with non-base64url characters, nbf in the future, a claim of the wrong
+ * type, a payload that is not an object), and Fastify would answer those with a 500. They are the client's fault: 401.
+ */
+function asClientError (error: unknown): unknown {
+  const { code, statusCode } = error as { code?: unknown, statusCode?: unknown }
+  if (statusCode !== undefined || typeof code !== 'string' || !code.startsWith('FAST_JWT_')) return error
+  return new InvalidTokenError(describe(error))
+}
+
 function prependHook (route: RouteOptions, hook: onRequestHookHandler): void {
   const current = route.onRequest
   const hooks = current === undefined ? [] : Array.isArray(current) ? current : [current]
@@ -104,7 +116,7 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
 
   // The hook did not pass a token here: let @fastify/jwt find, verify and explain, then check what it found.
   async function verifyAndCheck (request: FastifyRequest): Promise<TokenPayload> {
-    const payload = await request.jwtVerify<TokenPayload>()
+    const payload = await request.jwtVerify<TokenPayload>().catch((error: unknown) => { throw asClientError(error) })
     await checkPayload(policy, request, payload)
     return payload
   }

@@ -15,9 +15,11 @@ function subjectTag (prefix: string, sub: string): string {
   return `${prefix}{${encodeId(sub)}}`
 }
 
+// A token without subject is keyed '{J}:jti', one with a subject '{S}:jti:J': the shapes differ, so a token without sub
+// and a token whose sub equals its jti never share a key.
 export function jtiKey (prefix: string, jti: string, sub: string | undefined): string {
   const id = encodeId(jti)
-  return sub === undefined ? `${prefix}{${id}}:jti:${id}` : `${subjectTag(prefix, sub)}:jti:${id}`
+  return sub === undefined ? `${prefix}{${id}}:jti` : `${subjectTag(prefix, sub)}:jti:${id}`
 }
 
 export function cutoffKey (prefix: string, sub: string): string {

@@ -52,8 +52,9 @@ export interface ResolvedOptions {
 
 const checkOptions = TypeCompiler.Compile(OptionsSchema)
 
+// The error's path is a JSON pointer: '/' separates the names, and '~1' stands for '/', '~0' for '~'.
 function optionName (path: string): string {
-  return path.replace(/^\//, '').replaceAll('/', '.') || 'options'
+  return path.split('/').slice(1).map((name) => name.replaceAll('~1', '/').replaceAll('~0', '~')).join('.') || 'options'
 }
 
 const STORE_METHODS = ['isRevoked', 'revoke', 'revokeSubject'] as const

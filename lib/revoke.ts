@@ -1,10 +1,11 @@
 import type { JWT } from '@fastify/jwt'
 import type { FastifyBaseLogger } from 'fastify'
-import { readClaims, type RevocableClaims } from './claims.js'
+import { readClaims } from './claims.js'
 import { asStoreError, describe, withDeadline } from './deadline.js'
-import { InvalidClaimError, InvalidTokenError, NoExpError } from './errors.js'
+import { InvalidClaimError, InvalidTokenError } from './errors.js'
 import type { RevocationStats } from './stats.js'
 import type { RevocationStore } from './stores/store.js'
+import { subjectCutoff, tokenTtl } from './ttl.js'
 
 /** A token string, or a payload that was already verified (e.g. request.user after authenticate). */
 export type TokenOrPayload = string | Record<string, unknown>
@@ -30,15 +31,8 @@ export interface RevokeSettings {
   stats: RevocationStats
 }
 
-// Redis refuses an EX beyond about 292 years; a token that claims to live longer is kept for a century.
-const LONGEST_TTL = 100 * 365 * 24 * 3600
-
 /** What payloadOf answers for a token that verified but has expired. */
 const EXPIRED = Symbol('expired')
-
-function nowSeconds (): number {
-  return Math.floor(Date.now() / 1000)
-}
 
 /** The payload of a token string as `read` (verify or decode) gives it, or the payload object itself. */
 function payloadOf (token: TokenOrPayload, read: (token: string) => unknown): unknown {
@@ -52,7 +46,7 @@ function payloadOf (token: TokenOrPayload, read: (token: string) => unknown): un
 }
 
 export function revocationApi (jwt: JWT, settings: RevokeSettings): RevocationApi {
-  const { store, storeTimeout, clockSkew, maxTokenLifetime, cutoffLifetime, log, stats } = settings
+  const { store, storeTimeout, log, stats } = settings
 
   async function write (operation: string, call: () => Promise<void>): Promise<void> {
     try {
@@ -65,20 +59,12 @@ export function revocationApi (jwt: JWT, settings: RevokeSettings): RevocationAp
     }
   }
 
-  /** Seconds the revocation must be kept: until the token expires, plus the clock-skew leeway. */
-  function ttlOf (claims: RevocableClaims): number {
-    const now = nowSeconds()
-    if (claims.exp !== undefined) return Math.min(Math.ceil(claims.exp + clockSkew - now), LONGEST_TTL)
-    if (maxTokenLifetime === undefined) throw new NoExpError()
-    return (claims.iat ?? now) + maxTokenLifetime + clockSkew - now
-  }
-
   async function revoke (token: TokenOrPayload): Promise<void> {
     // Only a token this app signed may enter the deny-list: nobody can fill it with forged ids.
     const payload = payloadOf(token, (text) => jwt.verify(text))
     if (payload === EXPIRED) return
     const claims = readClaims(payload, true)
-    const ttl = ttlOf(claims)
+    const ttl = tokenTtl(claims, settings)
     if (ttl <= 0) return
     await write('revoke', () => store.revoke({ jti: claims.jti as string, sub: claims.sub }, ttl))
   }
@@ -87,9 +73,7 @@ export function revocationApi (jwt: JWT, settings: RevokeSettings): RevocationAp
     if (typeof sub !== 'string' || sub.length === 0) throw new InvalidClaimError('sub', 'it must be a non-empty string')
     const before = options.before instanceof Date ? options.before.getTime() / 1000 : options.before
     if (before !== undefined && !Number.isFinite(before)) throw new InvalidClaimError('before', 'it must be a Date or Unix seconds')
-    const now = nowSeconds()
-    const cutoff = Math.floor(before ?? now)
-    const ttl = cutoff + cutoffLifetime + clockSkew - now
+    const { cutoff, ttl } = subjectCutoff(before, settings)
     if (ttl <= 0) return cutoff
     await write('revokeSubject', () => store.revokeSubject(sub, cutoff, ttl))
     return cutoff

@@ -19,13 +19,22 @@ t.teardown(() => rmSync(scratch, { recursive: true, force: true }))
 interface PackageJson { dependencies?: Record<string, string>, peerDependencies?: Record<string, string> }
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson
 
-await run('npm', ['run', 'build'], { env: childEnv() })
-const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', scratch], { env: childEnv() })
+// Built and packed from a copy of the package's sources, so the repository's own dist/ is never touched while other
+// tests run.
+const source = join(scratch, 'source')
+await run('mkdir', ['-p', source])
+for (const entry of ['package.json', 'README.md', 'CHANGELOG.md', 'index.ts', 'lib', 'tsconfig.json', 'tsconfig.build.json']) {
+  await run('cp', ['-R', join(root, entry), source])
+}
+await run('npm', ['run', 'build'], { cwd: source, env: childEnv() })
+const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: source, env: childEnv() })
 const [packed] = JSON.parse(stdout) as Array<{ filename: string, files: Array<{ path: string }> }>
 if (packed === undefined) throw new Error('npm pack packed nothing')
-// The scratch project sits inside the repository, so the packed code finds fastify and @fastify/jwt (the app's own
-// packages) in the repository's node_modules, as it would find them in an app's.
+// The scratch folders sit inside the repository, so the build finds TypeScript and the packed code finds fastify and
+// @fastify/jwt (the app's own packages) in the repository's node_modules, as it would find them in an app's.
 const installed = join(scratch, 'node_modules', 'fastify-jwt-revoke')
+// A package.json of its own, or Node would resolve 'fastify-jwt-revoke' from here as the repository's self-reference.
+writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'pack-test', private: true, type: 'module' }))
 await run('mkdir', ['-p', installed])
 await run('tar', ['-xzf', join(scratch, packed.filename), '-C', installed, '--strip-components=1'])
 

@@ -15,7 +15,7 @@ t.teardown(() => client.quit())
 t.test('keys: plain ids stay readable, any other id is hashed, and both keys of a token share one hash tag', async (t) => {
   t.equal(jtiKey('p:', 'abc-123', 'user@example.com'), 'p:{user@example.com}:jti:abc-123')
   t.equal(cutoffKey('p:', 'user-1'), 'p:{user-1}:cutoff')
-  t.equal(jtiKey('p:', 'abc', undefined), 'p:{abc}:jti:abc')
+  t.equal(jtiKey('p:', 'abc', undefined), 'p:{abc}:jti')
   for (const hostile of ['a:b', 'a*', '{x}', 'with space', 'line\nbreak', 'nul\u0000', 'ünïcode', 'x'.repeat(129), '~fake']) {
     const encoded = encodeId(hostile)
     t.match(encoded, /^~[A-Za-z0-9_-]{43}$/, `${JSON.stringify(hostile.slice(0, 10))} is hashed`)
@@ -28,7 +28,7 @@ t.test('the Redis store directly: sub-less tokens, cutoffs without jti, nothing 
   await store.revoke({ jti: 'lonely' }, 60)
   t.equal(await store.isRevoked({ jti: 'lonely' }), true)
   t.equal(await store.isRevoked({ jti: 'other' }), false)
-  t.equal(await client.exists('direct:{lonely}:jti:lonely'), 1)
+  t.equal(await client.exists('direct:{lonely}:jti'), 1)
   await store.revokeSubject('who', 100, 60)
   t.equal(await store.isRevoked({ sub: 'who', iat: 100 }), true)
   t.equal(await store.isRevoked({ sub: 'who', iat: 101 }), false)
@@ -41,7 +41,7 @@ t.test('the Redis store directly: sub-less tokens, cutoffs without jti, nothing 
   t.equal(await client.ping(), 'PONG', 'close() leaves a borrowed client open')
   const defaults = new RedisStore({ client })
   await defaults.revoke({ jti: 'default-prefix' }, 60)
-  t.equal(await client.exists('jwt-revoke:{default-prefix}:jti:default-prefix'), 1, 'the default prefix is jwt-revoke:')
+  t.equal(await client.exists('jwt-revoke:{default-prefix}:jti'), 1, 'the default prefix is jwt-revoke:')
 })
 
 t.test('with @fastify/redis registered the Redis store is the default, through app.redis', async (t) => {

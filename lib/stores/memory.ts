@@ -3,9 +3,10 @@ import type { RevocationClaims, RevocationStore } from './store.js'
 
 export type MemoryStoreOptions = DenyListOptions
 
-// A subject's length is written before it, so ('a:b', 'c') and ('a', 'b:c') can never make the same key.
+// A subject's length is written before it, so ('a:b', 'c') and ('a', 'b:c') can never make the same key; a token
+// without subject gets a leading ':', which a key with a subject (it starts with a digit) never has.
 function tokenKey (jti: string, sub: string | undefined): string {
-  return sub === undefined ? jti : `${sub.length}:${sub}:${jti}`
+  return sub === undefined ? `:${jti}` : `${sub.length}:${sub}:${jti}`
 }
 
 /**

@@ -51,7 +51,7 @@ export async function scanEntries (client: Redis | Cluster, prefix: string, onEn
     do {
       const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000)
       cursor = next
-      const ours = keys.filter((key) => key.endsWith(':cutoff') || key.includes('}:jti:'))
+      const ours = keys.filter((key) => key.endsWith(':cutoff') || key.includes('}:jti'))
       if (ours.length > 0) await readBatch(node, ours, counting)
     } while (cursor !== '0')
   }

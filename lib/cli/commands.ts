@@ -1,0 +1,64 @@
+import type { Redis } from 'ioredis'
+import { RedisStore } from '../stores/redis.js'
+import { nowSeconds, subjectCutoff, tokenTtl } from '../ttl.js'
+import type { TokenRef, Target } from './args.js'
+import { withRedis } from './connect.js'
+import { asUsage } from './errors.js'
+import { claimLabel, isoTime, type Outcome } from './output.js'
+
+const NOT_VERIFIED = ' (decoded from the token, whose signature was not verified)'
+// Keys are filed under the subject: a jti given without --sub names the entry of a token that has no sub claim.
+const NO_SUB = '\nNote: no --sub was given, so this only concerns a token without a sub claim.'
+
+// The plugin's own store: the CLI writes and reads exactly the keys the plugin does.
+function storeOf (client: Redis, target: Target): RedisStore {
+  return new RedisStore({ client, keyPrefix: target.keyPrefix })
+}
+
+function noSub (claims: { sub?: string | undefined }, decoded: boolean): string {
+  return decoded || claims.sub !== undefined ? '' : NO_SUB
+}
+
+export async function revoke (target: Target, { claims, decoded }: TokenRef): Promise<Outcome> {
+  // The same TTL the plugin's revoke() computes; known before connecting, so a token without exp fails as usage.
+  const ttl = asUsage(() => tokenTtl(claims, target), (message) => message.replace('the maxTokenLifetime option', '--max-token-lifetime (the app\'s maxTokenLifetime)'))
+  const json = { command: 'revoke', jti: claims.jti, sub: claims.sub, exp: claims.exp, decoded, written: ttl > 0 }
+  if (ttl <= 0) {
+    return { code: 0, json, text: `Nothing to do: token ${claimLabel(claims)} is past its lifetime plus the ${target.clockSkew} s clock skew; no server accepts it any more.` }
+  }
+  // Claims were read with the jti required, as the plugin's revoke() reads them.
+  await withRedis(target.redisUrl, (client) => storeOf(client, target).revoke({ jti: claims.jti as string, sub: claims.sub }, ttl))
+  const until = nowSeconds() + ttl
+  return {
+    code: 0,
+    json: { ...json, ttlSeconds: ttl, until: isoTime(until) },
+    text: `Revoked token ${claimLabel(claims)}${decoded ? NOT_VERIFIED : ''}: deny-listed for ${ttl} s, until ${isoTime(until)}.${noSub(claims, decoded)}`
+  }
+}
+
+export async function revokeSubject (target: Target, sub: string, before: number | undefined): Promise<Outcome> {
+  const { cutoff, ttl } = subjectCutoff(before, target)
+  const json = { command: 'revoke-subject', sub, cutoff, cutoffAt: isoTime(cutoff), written: ttl > 0 }
+  const issued = `of sub=${sub} issued at or before ${isoTime(cutoff)}`
+  if (ttl <= 0) {
+    return { code: 0, json, text: `Nothing to do: every token ${issued} has expired (cutoff lifetime ${target.cutoffLifetime} s, clock skew ${target.clockSkew} s).` }
+  }
+  await withRedis(target.redisUrl, (client) => storeOf(client, target).revokeSubject(sub, cutoff, ttl))
+  return {
+    code: 0,
+    json: { ...json, ttlSeconds: ttl },
+    text: `Revoked every token ${issued}, for ${ttl} s. (A later cutoff already stored for this subject is kept.)`
+  }
+}
+
+export async function check (target: Target, { claims, decoded }: TokenRef): Promise<Outcome> {
+  const revoked = await withRedis(target.redisUrl, async (client) => await storeOf(client, target).isRevoked(claims))
+  const expired = claims.exp !== undefined && claims.exp < nowSeconds()
+  const label = `token ${claimLabel(claims)}${decoded ? NOT_VERIFIED : ''}`
+  return {
+    code: revoked ? 1 : 0,
+    json: { command: 'check', revoked, jti: claims.jti, sub: claims.sub, iat: claims.iat, exp: claims.exp, expired, decoded },
+    text: (revoked ? `REVOKED: ${label}` : `Not revoked: ${label}`) + (expired ? `; it expired at ${isoTime(claims.exp as number)} anyway` : '') +
+      noSub(claims, decoded)
+  }
+}

@@ -1,0 +1,46 @@
+import { UsageError } from './errors.js'
+
+/** What a command did: its exit code, and the same answer for a human (text) and for a script (--json). */
+export interface Outcome {
+  code: 0 | 1
+  text: string
+  json: Record<string, unknown>
+}
+
+export interface Output { write (chunk: string): unknown }
+
+export function isoTime (unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toISOString()
+}
+
+/** 'jti=abc sub=user-1': the claims an entry is about, as an operator would grep for them. */
+export function claimLabel (claims: { jti?: string | undefined, sub?: string | undefined }): string {
+  return [['jti', claims.jti], ['sub', claims.sub]].filter(([, value]) => value !== undefined).map(([name, value]) => `${name}=${value}`).join(' ')
+}
+
+export function formatBytes (bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  const units = ['KiB', 'MiB', 'GiB']
+  let value = bytes / 1024
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${value.toFixed(1)} ${units[unit]}`
+}
+
+export function writeOutcome (io: { stdout: Output }, json: boolean, outcome: Outcome): void {
+  io.stdout.write(json ? JSON.stringify({ ok: true, ...outcome.json }) + '\n' : outcome.text + '\n')
+}
+
+/** Usage errors exit 2 with a pointer to help; anything else (Redis unreachable, a refused write) exits 1. */
+export function writeError (io: { stdout: Output, stderr: Output }, json: boolean, error: unknown): 1 | 2 {
+  const usage = error instanceof UsageError
+  // Everything the CLI and ioredis throw is an Error.
+  const message = (error as Error).message
+  const code = usage ? 2 : 1
+  io.stderr.write(usage ? `error: ${message}\nRun 'fastify-jwt-revoke help' for usage.\n` : `failed: ${message}\n`)
+  if (json) io.stdout.write(JSON.stringify({ ok: false, exitCode: code, error: message }) + '\n')
+  return code
+}
