@@ -1,12 +1,11 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions, onRequestHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyRequest, RouteOptions, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
-import { checkPayload, kChecked, passedCheck, revocationHook, type CheckedRequest, type CheckPolicy } from './lib/check.js'
+import { authentication } from './lib/authenticate.js'
+import { checkPayload, kChecked, passedCheck, revocationHook, type CheckPolicy } from './lib/check.js'
 import type { TokenPayload } from './lib/claims.js'
 import { resolveOptions, type JwtRevokeOptions } from './lib/options.js'
 import { revocationApi, type RevocationApi, type RevokeSubjectOptions, type TokenOrPayload } from './lib/revoke.js'
-import { createStore } from './lib/stores/create.js'
-import { describe, withDeadline } from './lib/deadline.js'
-import { InvalidTokenError } from './lib/errors.js'
+import { createStore, startStore } from './lib/stores/create.js'
 import { MirrorStore, type MirrorStatus } from './lib/stores/mirror.js'
 import { BurstLog, emptyStats, type RevocationStats } from './lib/stats.js'
 import type { RevocationStore } from './lib/stores/store.js'
@@ -64,28 +63,6 @@ export async function trusted (request: FastifyRequest, payload: unknown): Promi
   return true
 }
 
-// A store that cannot get ready (Redis down at boot) does not block the server from starting: its checks fail, and
-// onStoreError decides, until it is ready. Any store with start() is started here; only the ones made here are closed.
-async function startStore (store: RevocationStore, fastify: FastifyInstance, storeTimeout: number): Promise<void> {
-  if (store.start === undefined) return
-  try {
-    await withDeadline(store.start(), 10 * storeTimeout)
-  } catch (error) {
-    fastify.log.warn({ err: error }, 'jwt-revoke: the store is not ready yet; checks follow onStoreError until it is')
-  }
-}
-
-/**
- * @fastify/jwt turns the usual verification failures into 401s, but passes some of fast-jwt's errors on without a
- * status (a disallowed algorithm, a signature with non-base64url characters, nbf in the future, a claim of the wrong
- * type, a payload that is not an object), and Fastify would answer those with a 500. They are the client's fault: 401.
- */
-function asClientError (error: unknown): unknown {
-  const { code, statusCode } = error as { code?: unknown, statusCode?: unknown }
-  if (statusCode !== undefined || typeof code !== 'string' || !code.startsWith('FAST_JWT_')) return error
-  return new InvalidTokenError(describe(error))
-}
-
 function prependHook (route: RouteOptions, hook: onRequestHookHandler): void {
   const current = route.onRequest
   const hooks = current === undefined ? [] : Array.isArray(current) ? current : [current]
@@ -97,7 +74,7 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   const options = resolveOptions(rawOptions, fastify.hasDecorator('redis'))
   const store = createStore(options, fastify)
   if (typeof options.store !== 'object') fastify.addHook('onClose', async () => { await store.close?.() })
-  await startStore(store, fastify, options.storeTimeout)
+  await startStore(store, fastify.log, options.storeTimeout)
   const stats = emptyStats()
   const policy: CheckPolicy = {
     store,
@@ -114,36 +91,11 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   const verify = (token: string): unknown => jwt.verify(token)
   const hook = revocationHook(policy, tokenFinder(jwt), verify) as onRequestHookHandler
 
-  // The hook did not pass a token here: let @fastify/jwt find, verify and explain, then check what it found.
-  async function verifyAndCheck (request: FastifyRequest): Promise<TokenPayload> {
-    const payload = await request.jwtVerify<TokenPayload>().catch((error: unknown) => { throw asClientError(error) })
-    await checkPayload(policy, request, payload)
-    return payload
-  }
-
-  function setUser (request: FastifyRequest, payload: TokenPayload): void {
-    (request as unknown as Record<string, unknown>)[userProperty] = payload
-  }
-
-  // Callback-style, and synchronous when the hook already passed the token: on the hot path it costs no promise.
-  function authenticate (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    const checked = (request as CheckedRequest)[kChecked]
-    if (checked instanceof Error) return done(checked)
-    if (checked !== null) {
-      setUser(request, checked)
-      return done()
-    }
-    verifyAndCheck(request).then((payload) => {
-      setUser(request, payload)
-      done()
-    }, done)
-  }
+  const { authenticate, payloadOf } = authentication(policy, userProperty)
 
   fastify.decorateRequest(kChecked, null)
   fastify.decorateRequest('revokeToken', async function revokeToken (this: FastifyRequest): Promise<void> {
-    const checked = (this as CheckedRequest)[kChecked]
-    if (checked instanceof Error) throw checked
-    await api.revoke(checked ?? await verifyAndCheck(this))
+    await api.revoke(await payloadOf(this))
   })
   fastify.decorate('revoke', api.revoke)
   fastify.decorate('revokeSubject', api.revokeSubject)

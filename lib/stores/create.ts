@@ -1,5 +1,6 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { Redis, type Cluster } from 'ioredis'
+import { withDeadline } from '../deadline.js'
 import type { ResolvedOptions } from '../options.js'
 import { MemoryStore } from './memory.js'
 import { MirrorStore } from './mirror.js'
@@ -24,4 +25,15 @@ export function createStore (options: ResolvedOptions, fastify: FastifyInstance)
     return new MirrorStore({ client, keyPrefix, ownsClient, maxEntries: options.maxEntries, log: fastify.log })
   }
   return new RedisStore({ client, keyPrefix, ownsClient, log: fastify.log })
+}
+
+// A store that cannot get ready (Redis down at boot) does not block the server from starting: its checks fail, and
+// onStoreError decides, until it is ready. Any store with start() is started here; only the ones made here are closed.
+export async function startStore (store: RevocationStore, log: FastifyBaseLogger, storeTimeout: number): Promise<void> {
+  if (store.start === undefined) return
+  try {
+    await withDeadline(store.start(), 10 * storeTimeout)
+  } catch (error) {
+    log.warn({ err: error }, 'jwt-revoke: the store is not ready yet; checks follow onStoreError until it is')
+  }
 }
