@@ -68,30 +68,32 @@ t.test('failures a second apart are logged again, with the count in between', as
   t.equal(lines[1]?.suppressedSinceLastLog, 1)
 })
 
-t.test('a real redis-server stopped mid-test: 503 under deny, pass under allow, recovery when it is back', async (t) => {
-  const [, redis] = await storeVariants(t)
-  if (redis?.redis === undefined) throw new Error('no redis variant')
-  const denying = await buildApp(redis.options({ storeTimeout: 100 }))
-  const allowing = await buildApp(redis.options({ storeTimeout: 100, onStoreError: 'allow' }))
-  t.teardown(() => Promise.all([denying.app.close(), allowing.app.close()]))
-  const revoked = denying.sign()
-  const fine = denying.sign()
-  await denying.app.revoke(revoked)
-  t.equal((await denying.app.inject({ url: '/me', headers: bearer(fine) })).statusCode, 200)
+for (const name of ['redis', 'redis-batched'] as const) {
+  t.test(`${name}: a real redis-server stopped mid-test: 503 under deny, pass under allow, recovery when it is back`, async (t) => {
+    const redis = (await storeVariants(t)).find((variant) => variant.name === name)
+    if (redis?.redis === undefined) throw new Error('no redis variant')
+    const denying = await buildApp(redis.options({ storeTimeout: 100 }))
+    const allowing = await buildApp(redis.options({ storeTimeout: 100, onStoreError: 'allow' }))
+    t.teardown(() => Promise.all([denying.app.close(), allowing.app.close()]))
+    const revoked = denying.sign()
+    const fine = denying.sign()
+    await denying.app.revoke(revoked)
+    t.equal((await denying.app.inject({ url: '/me', headers: bearer(fine) })).statusCode, 200)
 
-  await redis.redis.stop()
-  const started = Date.now()
-  const down = await denying.app.inject({ url: '/me', headers: bearer(revoked) })
-  t.equal(down.statusCode, 503)
-  t.ok(Date.now() - started < 2000, 'answered without hanging')
-  t.equal((await denying.app.inject({ url: '/me', headers: bearer(fine) })).statusCode, 503)
-  t.equal((await allowing.app.inject({ url: '/me', headers: bearer(fine) })).statusCode, 200, 'allow lets it pass')
+    await redis.redis.stop()
+    const started = Date.now()
+    const down = await denying.app.inject({ url: '/me', headers: bearer(revoked) })
+    t.equal(down.statusCode, 503)
+    t.ok(Date.now() - started < 2000, 'answered without hanging')
+    t.equal((await denying.app.inject({ url: '/me', headers: bearer(fine) })).statusCode, 503)
+    t.equal((await allowing.app.inject({ url: '/me', headers: bearer(fine) })).statusCode, 200, 'allow lets it pass')
 
-  await redis.redis.start()
-  let status = 0
-  for (let i = 0; i < 50 && status !== 200; i++) {
-    status = (await denying.app.inject({ url: '/me', headers: bearer(fine) })).statusCode
-    if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  t.equal(status, 200, 'recovered without a restart')
-})
+    await redis.redis.start()
+    let status = 0
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      status = (await denying.app.inject({ url: '/me', headers: bearer(fine) })).statusCode
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    t.equal(status, 200, 'recovered without a restart')
+  })
+}

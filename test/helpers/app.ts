@@ -51,38 +51,47 @@ export async function buildApp (
   return { app, sign }
 }
 
-/** A store to run a suite against: the embedded memory store, or a real redis-server started for the test. */
+/**
+ * A store to run a suite against: the embedded memory store, or a real redis-server started for the test, reached
+ * through a client that sends one MGET per check ('redis') or one that auto-pipelines, so the store merges each
+ * event-loop turn's checks into one MGET ('redis-batched').
+ */
 export interface StoreVariant {
-  name: 'memory' | 'redis'
+  name: 'memory' | 'redis' | 'redis-batched'
   /** Plugin options that select this store (a new client per call for Redis; closed in teardown). */
   options (extra?: JwtRevokeOptions): JwtRevokeOptions
   redis?: RedisServer
-  /** A direct client to the Redis server (Redis variant only). */
+  /** A direct client to the Redis server (Redis variants only). */
   client?: Redis
 }
 
 interface TapLike { teardown (fn: () => unknown): void }
 
 export async function storeVariants (t: TapLike): Promise<StoreVariant[]> {
-  const server = await startRedisFor(t)
   const clients: Redis[] = []
-  const client = new Redis(server.url)
-  clients.push(client)
   t.teardown(async () => {
     await Promise.all(clients.map(async (c) => c.status === 'end' ? undefined : await c.quit().catch(() => c.disconnect())))
   })
-  return [
-    { name: 'memory', options: (extra = {}) => ({ store: 'memory', ...extra }) },
-    {
-      name: 'redis',
+  // Each Redis variant has a server of its own, so a suite may count the keys it left.
+  const redisVariant = async (name: 'redis' | 'redis-batched', enableAutoPipelining: boolean): Promise<StoreVariant> => {
+    const server = await startRedisFor(t)
+    const client = new Redis(server.url)
+    clients.push(client)
+    return {
+      name,
       redis: server,
       client,
       options: (extra = {}) => {
-        const borrowed = new Redis(server.url, { maxRetriesPerRequest: 1 })
+        const borrowed = new Redis(server.url, { maxRetriesPerRequest: 1, enableAutoPipelining })
         clients.push(borrowed)
         return { store: 'redis', redis: borrowed, ...extra }
       }
     }
+  }
+  return [
+    { name: 'memory', options: (extra = {}) => ({ store: 'memory', ...extra }) },
+    await redisVariant('redis', false),
+    await redisVariant('redis-batched', true)
   ]
 }
 

@@ -1,0 +1,89 @@
+import { Redis } from 'ioredis'
+import t from 'tap'
+import { MgetBatch } from '../lib/stores/mget-batch.js'
+import { bearer, buildApp } from './helpers/app.js'
+import { startRedisFor } from './helpers/redis-server.js'
+
+const server = await startRedisFor(t)
+const admin = new Redis(server.url)
+t.teardown(() => admin.quit())
+
+async function mgetCalls (client: Redis): Promise<number> {
+  const match = /^cmdstat_mget:calls=(\d+)/m.exec(await client.info('commandstats'))
+  return Number(match?.[1] ?? 0)
+}
+
+function pipelined (url: string): Redis {
+  const client = new Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 1 })
+  t.teardown(() => client.status === 'end' ? undefined : client.quit())
+  return client
+}
+
+t.test('the lookups of one turn go out as one MGET, each gets its own keys back in order', async (t) => {
+  const client = pipelined(server.url)
+  await client.mset('b:1', 'one', 'b:3', 'three')
+  const batch = new MgetBatch(client)
+  await admin.config('RESETSTAT')
+  const answers = await Promise.all([batch.get(['b:1']), batch.get(['b:2', 'b:3']), batch.get(['b:3', 'b:1'])])
+  t.same(answers, [['one'], [null, 'three'], ['three', 'one']])
+  t.equal(await mgetCalls(admin), 1)
+})
+
+t.test('lookups made while a batch is in flight wait for it, then go out together', async (t) => {
+  const client = pipelined(server.url)
+  const batch = new MgetBatch(client)
+  await admin.config('RESETSTAT')
+  const first = batch.get(['w:1'])
+  // The first MGET has been written (its flush ran in the check phase); these two queue behind it.
+  await new Promise((resolve) => setImmediate(resolve))
+  const later = [batch.get(['w:2']), batch.get(['w:3'])]
+  t.same(await Promise.all([first, ...later]), [[null], [null], [null]])
+  t.equal(await mgetCalls(admin), 2, 'one MGET for the first, one for the two that waited')
+})
+
+t.test('a failed MGET fails every lookup it carried, and the next batch is unaffected', async (t) => {
+  const noMget = await startRedisFor(t, ['--rename-command', 'MGET', 'MGET_RENAMED'])
+  const batch = new MgetBatch(pipelined(noMget.url))
+  const failed = await Promise.allSettled([batch.get(['f:1']), batch.get(['f:2', 'f:3'])])
+  t.same(failed.map((result) => result.status), ['rejected', 'rejected'])
+  t.match(failed[0], { reason: { message: /unknown command/ } })
+  const again = await Promise.allSettled([batch.get(['f:4'])])
+  t.equal(again[0]?.status, 'rejected', 'a later batch is sent, and fails on its own')
+
+  const { app, sign } = await buildApp({ store: 'redis', redis: pipelined(noMget.url), storeTimeout: 1000 })
+  t.teardown(() => app.close())
+  const response = await app.inject({ url: '/me', headers: bearer(sign()) })
+  t.equal(response.statusCode, 503)
+  t.equal(response.json().code, 'FST_JWT_REVOKE_STORE_UNAVAILABLE')
+})
+
+t.test('through the plugin: concurrent checks share MGETs and each gets its own answer', async (t) => {
+  const { app, sign } = await buildApp({ store: 'redis', redis: pipelined(server.url) })
+  t.teardown(() => app.close())
+  const tokens = Array.from({ length: 60 }, (_, i) => sign({ sub: `batched-${i % 6}` }))
+  const revoked = new Set(tokens.filter((_, i) => i % 3 === 0))
+  for (const token of revoked) await app.revoke(token)
+  await app.revokeSubject('batched-5')
+  await admin.config('RESETSTAT')
+  const statuses = await Promise.all(tokens.map(async (token) => (await app.inject({ url: '/me', headers: bearer(token) })).statusCode))
+  const expected = tokens.map((token, i) => revoked.has(token) || i % 6 === 5 ? 401 : 200)
+  t.same(statuses, expected, 'revoked tokens and the cut-off subject are refused, the rest pass')
+  const calls = await mgetCalls(admin)
+  t.ok(calls >= 1 && calls < tokens.length / 2, `${calls} MGETs for ${tokens.length} checks`)
+})
+
+t.test('a plugin-made client (from a URL) batches; a borrowed client without auto-pipelining does not', async (t) => {
+  for (const [redis, batched] of [[server.url, true], [new Redis(server.url), false]] as const) {
+    const { app, sign } = await buildApp({ store: 'redis', redis })
+    t.teardown(async () => {
+      await app.close()
+      if (typeof redis !== 'string') await redis.quit()
+    })
+    const tokens = Array.from({ length: 20 }, () => sign())
+    await admin.config('RESETSTAT')
+    await Promise.all(tokens.map(async (token) => await app.inject({ url: '/me', headers: bearer(token) })))
+    const calls = await mgetCalls(admin)
+    if (batched) t.ok(calls < tokens.length, `URL client: ${calls} MGETs for ${tokens.length} checks`)
+    else t.equal(calls, tokens.length, 'borrowed client without auto-pipelining: one MGET per check')
+  }
+})
