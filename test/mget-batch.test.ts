@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { MgetBatch } from '../lib/stores/mget-batch.js'
+import { MAX_KEYS_PER_MGET, MgetBatch } from '../lib/stores/mget-batch.js'
 import { bearer, buildApp } from './helpers/app.js'
 import { startRedisFor } from './helpers/redis-server.js'
 
@@ -86,4 +86,17 @@ t.test('a plugin-made client (from a URL) batches; a borrowed client without aut
     if (batched) t.ok(calls < tokens.length, `URL client: ${calls} MGETs for ${tokens.length} checks`)
     else t.equal(calls, tokens.length, 'borrowed client without auto-pipelining: one MGET per check')
   }
+})
+
+t.test(`a turn with more than ${MAX_KEYS_PER_MGET} keys is split into MGETs of at most that many, sent together`, async (t) => {
+  const client = pipelined(server.url)
+  const batch = new MgetBatch(client)
+  await client.set('split:7', 'seven')
+  await admin.config('RESETSTAT')
+  const lookups = Array.from({ length: MAX_KEYS_PER_MGET + 10 }, (_, i) => batch.get([`split:${i}`, `split:${i + 1}`]))
+  const answers = await Promise.all(lookups)
+  t.same(answers[6], [null, 'seven'])
+  t.same(answers[7], ['seven', null])
+  t.equal(answers.flat().filter((value) => value === 'seven').length, 2, 'every other answer is empty')
+  t.equal(await mgetCalls(admin), Math.ceil(2 * lookups.length / MAX_KEYS_PER_MGET))
 })

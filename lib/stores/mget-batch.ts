@@ -3,11 +3,13 @@ import type { Redis } from 'ioredis'
 type Values = Array<string | null>
 
 interface Waiter {
-  /** How many of the batch's keys, from the previous waiter's end, are this lookup's. */
-  count: number
+  keys: string[]
   resolve: (values: Values) => void
   reject: (error: unknown) => void
 }
+
+/** Keys per MGET at most: one huge MGET would hold up Redis's other clients while it runs. */
+export const MAX_KEYS_PER_MGET = 512
 
 /**
  * Merges the lookups of one event-loop turn into a single MGET. ioredis's auto-pipelining already sends them in one
@@ -20,10 +22,9 @@ interface Waiter {
  */
 export class MgetBatch {
   readonly #client: Redis
-  #keys: string[] = []
   #waiters: Waiter[] = []
   #scheduled = false
-  #inFlight = false
+  #inFlight = 0
 
   constructor (client: Redis) {
     this.#client = client
@@ -32,9 +33,8 @@ export class MgetBatch {
   /** The values of these keys, in order, read by the next MGET. */
   get (keys: string[]): Promise<Values> {
     return new Promise((resolve, reject) => {
-      for (const key of keys) this.#keys.push(key)
-      this.#waiters.push({ count: keys.length, resolve, reject })
-      if (!this.#scheduled && !this.#inFlight) {
+      this.#waiters.push({ keys, resolve, reject })
+      if (!this.#scheduled && this.#inFlight === 0) {
         this.#scheduled = true
         setImmediate(this.#flush)
       }
@@ -43,16 +43,27 @@ export class MgetBatch {
 
   readonly #flush = (): void => {
     this.#scheduled = false
-    const keys = this.#keys
-    const waiters = this.#waiters
-    this.#keys = []
+    const queued = this.#waiters
     this.#waiters = []
-    this.#inFlight = true
+    let start = 0
+    while (start < queued.length) {
+      const keys: string[] = []
+      let end = start
+      // At least one lookup per MGET, however many keys it has.
+      do keys.push(...(queued[end++] as Waiter).keys)
+      while (end < queued.length && keys.length + (queued[end] as Waiter).keys.length <= MAX_KEYS_PER_MGET)
+      this.#send(keys, queued.slice(start, end))
+      start = end
+    }
+  }
+
+  #send (keys: string[], waiters: Waiter[]): void {
+    this.#inFlight++
     this.#client.mget(keys).then((values) => {
       let start = 0
       for (const waiter of waiters) {
-        waiter.resolve(values.slice(start, start + waiter.count))
-        start += waiter.count
+        waiter.resolve(values.slice(start, start + waiter.keys.length))
+        start += waiter.keys.length
       }
     }, (error: unknown) => {
       for (const waiter of waiters) waiter.reject(error)
@@ -60,7 +71,7 @@ export class MgetBatch {
   }
 
   readonly #landed = (): void => {
-    this.#inFlight = false
-    if (this.#waiters.length > 0) this.#flush()
+    this.#inFlight--
+    if (this.#inFlight === 0 && this.#waiters.length > 0) this.#flush()
   }
 }
