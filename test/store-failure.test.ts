@@ -68,7 +68,7 @@ t.test('failures a second apart are logged again, with the count in between', as
   t.equal(lines[1]?.suppressedSinceLastLog, 1)
 })
 
-for (const name of ['redis', 'redis-batched'] as const) {
+for (const name of ['redis', 'redis-pipelined'] as const) {
   t.test(`${name}: a real redis-server stopped mid-test: 503 under deny, pass under allow, recovery when it is back`, async (t) => {
     const redis = (await storeVariants(t)).find((variant) => variant.name === name)
     if (redis?.redis === undefined) throw new Error('no redis variant')

@@ -15,8 +15,7 @@ export function createStore (options: ResolvedOptions, fastify: FastifyInstance)
   const ownsClient = typeof redis === 'string'
   let client: Redis | Cluster
   if (typeof redis === 'string') {
-    // Auto-pipelining: the store then merges each event-loop turn's checks into one MGET (see MgetBatch).
-    client = new Redis(redis, { enableAutoPipelining: true })
+    client = new Redis(redis)
     client.on('error', (err: Error) => fastify.log.warn({ err }, 'jwt-revoke: Redis connection error'))
   } else {
     // resolveOptions refuses 'redis' when there is neither a client nor app.redis.

@@ -12,11 +12,12 @@ interface Waiter {
 export const MAX_KEYS_PER_MGET = 512
 
 /**
- * Merges the lookups of one event-loop turn into a single MGET. ioredis's auto-pipelining already sends them in one
- * write, but Redis still parses, dispatches and answers each command, and the client builds and parses each one; one
- * command for the whole turn pays that once. Lookups queue while a batch is in flight and go together when it comes
- * back, so under load a batch holds every check that arrived during one round trip (the same rule auto-pipelining
- * follows). A failed MGET fails every lookup it carried, and nothing else.
+ * Merges the lookups of one event-loop turn into a single MGET. One command per check costs Redis a parse, a dispatch
+ * and a reply each, and the client a command object, a write and a parse each (ioredis's auto-pipelining saves the
+ * writes only); one command for the whole turn pays that once. Lookups queue while a batch is in flight and go
+ * together when it comes back, so under load a batch holds every check that arrived during one round trip (the rule
+ * auto-pipelining follows). That wait costs nothing: on one connection, a command sent earlier would be answered
+ * after the batch ahead of it anyway. A failed MGET fails every lookup it carried, and nothing else.
  *
  * Only for a single Redis: on a Cluster one MGET may only name keys of one slot.
  */

@@ -36,8 +36,8 @@ return 1`
 /**
  * The production store: one key per revoked jti and one per subject cutoff, each with a TTL, so Redis forgets them
  * when the tokens would have expired anyway. A check is one command: MGET of the token's key and its subject's cutoff,
- * which share a hash tag (one slot on Redis Cluster). With an auto-pipelining single Redis, one MGET per event-loop
- * turn answers every check of that turn.
+ * which share a hash tag (one slot on Redis Cluster). On a single Redis, one MGET per event-loop turn answers every
+ * check of that turn (see MgetBatch).
  */
 export class RedisStore implements RevocationStore {
   readonly client: Redis | Cluster
@@ -53,10 +53,9 @@ export class RedisStore implements RevocationStore {
     this.#ownsClient = options.ownsClient ?? false
     this.#channel = options.channel
     this.#log = options.log
-    // A client set to auto-pipeline accepts batching's trade (a check may wait for the round trip ahead of it), and
-    // merging each turn's checks into one MGET is the cheaper form of it. A Cluster keeps one command per check.
+    // One MGET per event-loop turn for all its checks. A Cluster keeps one MGET per check: its keys span slots.
     const client = this.client
-    if (isSingleRedis(client) && client.options.enableAutoPipelining === true) this.#batch = new MgetBatch(client)
+    if (isSingleRedis(client)) this.#batch = new MgetBatch(client)
   }
 
   /**

@@ -54,10 +54,10 @@ export async function buildApp (
 /**
  * A store to run a suite against: the embedded memory store, or a real redis-server started for the test, reached
  * through a client that sends one MGET per check ('redis') or one that auto-pipelines, so the store merges each
- * event-loop turn's checks into one MGET ('redis-batched').
+ * event-loop turn's checks into one MGET ('redis-pipelined').
  */
 export interface StoreVariant {
-  name: 'memory' | 'redis' | 'redis-batched'
+  name: 'memory' | 'redis' | 'redis-pipelined'
   /** Plugin options that select this store (a new client per call for Redis; closed in teardown). */
   options (extra?: JwtRevokeOptions): JwtRevokeOptions
   redis?: RedisServer
@@ -73,7 +73,7 @@ export async function storeVariants (t: TapLike): Promise<StoreVariant[]> {
     await Promise.all(clients.map(async (c) => c.status === 'end' ? undefined : await c.quit().catch(() => c.disconnect())))
   })
   // Each Redis variant has a server of its own, so a suite may count the keys it left.
-  const redisVariant = async (name: 'redis' | 'redis-batched', enableAutoPipelining: boolean): Promise<StoreVariant> => {
+  const redisVariant = async (name: 'redis' | 'redis-pipelined', enableAutoPipelining: boolean): Promise<StoreVariant> => {
     const server = await startRedisFor(t)
     const client = new Redis(server.url)
     clients.push(client)
@@ -91,7 +91,7 @@ export async function storeVariants (t: TapLike): Promise<StoreVariant[]> {
   return [
     { name: 'memory', options: (extra = {}) => ({ store: 'memory', ...extra }) },
     await redisVariant('redis', false),
-    await redisVariant('redis-batched', true)
+    await redisVariant('redis-pipelined', true)
   ]
 }
 
