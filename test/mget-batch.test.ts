@@ -99,3 +99,16 @@ t.test(`a turn with more than ${MAX_KEYS_PER_MGET} keys is split into MGETs of a
   t.equal(answers.flat().filter((value) => value === 'seven').length, 2, 'every other answer is empty')
   t.equal(await mgetCalls(admin), Math.ceil(2 * lookups.length / MAX_KEYS_PER_MGET))
 })
+
+t.test("a client with ioredis's own keyPrefix: the batch reads the prefixed keys the writes made", async (t) => {
+  const prefixed = new Redis(server.url, { keyPrefix: 'tenant-a:' })
+  t.teardown(() => prefixed.quit())
+  const { app, sign } = await buildApp({ store: 'redis', redis: prefixed, keyPrefix: 'kp:' })
+  t.teardown(() => app.close())
+  const revoked = sign({ sub: 'prefixed', jti: 'j-1' })
+  const kept = sign({ sub: 'prefixed', jti: 'j-2' })
+  await app.revoke(revoked)
+  t.equal(await admin.exists('tenant-a:kp:{prefixed}:jti:j-1'), 1, 'written under both prefixes')
+  const statuses = await Promise.all([revoked, kept].map(async (token) => (await app.inject({ url: '/me', headers: bearer(token) })).statusCode))
+  t.same(statuses, [401, 200])
+})
