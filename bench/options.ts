@@ -24,8 +24,8 @@ export interface BenchOptions {
 
 export const USAGE = `npm run bench -- [options]
   --connections N   autocannon connections (default 50)
-  --duration S      measured seconds per server per round (default 5: about 2 minutes in all)
-  --rounds N        rounds, the server order rotated and reversed between them (default 2)
+  --duration S      measured seconds per server per round (default 3: about 2.5 minutes in all)
+  --rounds N        rounds, the server order rotated and reversed between them (default 4)
   --rate N          offer N req/s in all instead of as many as each server answers (default: saturate)
   --revocations N   revocations per revoke() throughput figure (default 10000)
   --propagations N  mirror mode: revocations timed from instance A to B and C (default 200)
@@ -70,8 +70,8 @@ export function parseOptions (args: string[]): BenchOptions {
   })
   return {
     connections: Math.round(positive('connections', values.connections, 50)),
-    duration: positive('duration', values.duration, 5),
-    rounds: Math.round(positive('rounds', values.rounds, 2)),
+    duration: positive('duration', values.duration, 3),
+    rounds: Math.round(positive('rounds', values.rounds, 4)),
     rate: values.rate === undefined ? undefined : positive('rate', values.rate, 0),
     revocations: Math.round(positive('revocations', values.revocations, 10_000)),
     propagations: Math.round(positive('propagations', values.propagations, 200)),
