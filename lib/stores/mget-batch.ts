@@ -1,4 +1,5 @@
 import { Command, type Redis } from 'ioredis'
+import { StoreUnavailableError } from '../errors.js'
 
 type Values = Array<string | null>
 
@@ -10,6 +11,15 @@ interface Waiter {
 
 /** Keys per MGET at most: one huge MGET would hold up Redis's other clients while it runs. */
 export const MAX_KEYS_PER_MGET = 512
+
+export interface MgetBatchOptions {
+  /**
+   * Lookups that may wait behind a batch in flight; more are refused at once (FST_JWT_REVOKE_STORE_UNAVAILABLE). A
+   * Redis that stopped answering (paused, blackholed) would otherwise have every later check queue here, each long
+   * after its request got its 503, until memory runs out. Default 100 000.
+   */
+  maxWaiting?: number
+}
 
 /**
  * Merges the lookups of one event-loop turn into a single MGET. One command per check costs Redis a parse, a dispatch
@@ -23,17 +33,23 @@ export const MAX_KEYS_PER_MGET = 512
  */
 export class MgetBatch {
   readonly #client: Redis
+  readonly #maxWaiting: number
   #waiters: Waiter[] = []
   #scheduled = false
   #inFlight = 0
 
-  constructor (client: Redis) {
+  constructor (client: Redis, options: MgetBatchOptions = {}) {
     this.#client = client
+    this.#maxWaiting = options.maxWaiting ?? 100_000
   }
 
   /** The values of these keys, in order, read by the next MGET. */
   get (keys: string[]): Promise<Values> {
     return new Promise((resolve, reject) => {
+      if (this.#waiters.length >= this.#maxWaiting) {
+        reject(new StoreUnavailableError(`${this.#maxWaiting} checks are already waiting for Redis`))
+        return
+      }
       this.#waiters.push({ keys, resolve, reject })
       if (!this.#scheduled && this.#inFlight === 0) {
         this.#scheduled = true
