@@ -10,6 +10,7 @@ import { MirrorStore, type MirrorStatus } from './lib/stores/mirror.js'
 import { BurstLog, emptyStats, type RevocationStats } from './lib/stats.js'
 import type { RevocationStore } from './lib/stores/store.js'
 import { tokenFinder } from './lib/token.js'
+import { keyFromFunction, verifier } from './lib/verifier.js'
 
 export * as errors from './lib/errors.js'
 export { MemoryStore, type MemoryStoreOptions } from './lib/stores/memory.js'
@@ -87,9 +88,9 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   const jwt = fastify.jwt
   // @fastify/jwt always sets it (default 'user'); its types just do not say so.
   const userProperty = (jwt.options as unknown as { decoratorName: string }).decoratorName
-  const api = revocationApi(jwt, { ...options, store, log: fastify.log, stats })
-  const verify = (token: string): unknown => jwt.verify(token)
-  const hook = revocationHook(policy, tokenFinder(jwt), verify) as onRequestHookHandler
+  const fromFunction = keyFromFunction(jwt)
+  const api = revocationApi(jwt, { ...options, store, log: fastify.log, stats, keyFromFunction: fromFunction })
+  const hook = revocationHook(policy, tokenFinder(jwt), verifier(jwt, fromFunction)) as onRequestHookHandler
 
   const { authenticate, payloadOf } = authentication(policy, userProperty)
 

@@ -1,9 +1,10 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { readClaims, type RevocableClaims, type TokenPayload } from './claims.js'
 import { asStoreError, withDeadline } from './deadline.js'
-import { RevokedError } from './errors.js'
+import { isOwnError, RevokedError } from './errors.js'
 import type { BurstLog, RevocationStats } from './stats.js'
 import type { RevocationStore } from './stores/store.js'
+import { isThenable, type Verify } from './verifier.js'
 
 /** What the check needs to decide: the store, the policy for when it fails, and where it reports. */
 export interface CheckPolicy {
@@ -51,8 +52,6 @@ export function isRefused (policy: CheckPolicy, claims: RevocableClaims, request
   return withDeadline(answer, policy.storeTimeout).catch((error: unknown) => storeFailed(policy, error, request))
 }
 
-type Verify = (token: string) => unknown
-
 /**
  * The onRequest hook. A request without a token, or with one that does not verify (expired, forged), passes untouched:
  * the route's own authentication decides about it. A verified token costs one store call; revoked means 401.
@@ -61,30 +60,42 @@ export function revocationHook (policy: CheckPolicy, findToken: (request: Fastif
   return function checkRevocation (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const token = findToken(request)
     if (token === undefined) return done()
-    let payload: TokenPayload
-    let claims: RevocableClaims
+    let verified: unknown
     try {
-      payload = verify(token) as TokenPayload
+      verified = verify(token, request)
     } catch {
       return done()
     }
-    const checked = request as CheckedRequest
-    try {
-      claims = readClaims(payload, policy.requireJti)
-    } catch (error) {
-      // A verified token with unusable claims: refused by authenticate, ignored by public routes.
-      checked[kChecked] = error as Error
-      return done()
-    }
-    let answer: boolean | Promise<boolean>
-    try {
-      answer = isRefused(policy, claims, request)
-    } catch (error) {
-      return done(error as Error)
-    }
-    if (typeof answer === 'boolean') return settle(policy, checked, payload, answer, done)
-    answer.then((refused) => settle(policy, checked, payload, refused, done), done)
+    if (!isThenable(verified)) return checkVerified(policy, request as CheckedRequest, verified as TokenPayload, done)
+    verified.then((payload) => {
+      // `trusted` may already have checked it inside request.jwtVerify(): one store call per request is enough.
+      if (passedCheck(request, payload)) return done()
+      checkVerified(policy, request as CheckedRequest, payload as TokenPayload, done)
+    }, (error: unknown) => {
+      // Our own refusals (through `trusted`) stand; any other failure leaves the token to the route, as above.
+      if (isOwnError(error)) done(error)
+      else done()
+    })
   }
+}
+
+function checkVerified (policy: CheckPolicy, request: CheckedRequest, payload: TokenPayload, done: HookHandlerDoneFunction): void {
+  let claims: RevocableClaims
+  try {
+    claims = readClaims(payload, policy.requireJti)
+  } catch (error) {
+    // A verified token with unusable claims: refused by authenticate, ignored by public routes.
+    request[kChecked] = error as Error
+    return done()
+  }
+  let answer: boolean | Promise<boolean>
+  try {
+    answer = isRefused(policy, claims, request)
+  } catch (error) {
+    return done(error as Error)
+  }
+  if (typeof answer === 'boolean') return settle(policy, request, payload, answer, done)
+  answer.then((refused) => settle(policy, request, payload, refused, done), done)
 }
 
 function settle (policy: CheckPolicy, request: CheckedRequest, payload: TokenPayload, refused: boolean, done: HookHandlerDoneFunction): void {

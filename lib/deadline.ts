@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from './errors.js'
+import { isOwnError, StoreUnavailableError } from './errors.js'
 
 /**
  * Settles with the store's answer, or rejects with FST_JWT_REVOKE_STORE_UNAVAILABLE after `ms`: a store that hangs (a
@@ -23,7 +23,5 @@ export function describe (error: unknown): string {
 
 /** Our own errors (a full memory store, a timeout) pass as they are; anything a store threw becomes STORE_UNAVAILABLE. */
 export function asStoreError (error: unknown): Error {
-  const code = (error as { code?: unknown } | null)?.code
-  if (error instanceof Error && typeof code === 'string' && code.startsWith('FST_JWT_REVOKE_')) return error
-  return new StoreUnavailableError(describe(error))
+  return isOwnError(error) ? error : new StoreUnavailableError(describe(error))
 }

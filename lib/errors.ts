@@ -29,3 +29,9 @@ export const StoreFullError = createError(
 )
 
 export const InvalidOptionError = createError('FST_JWT_REVOKE_INVALID_OPTION', 'Invalid option "%s": %s', 500)
+
+/** Whether this package threw it (FST_JWT_REVOKED or FST_JWT_REVOKE_*): such errors pass through as they are. */
+export function isOwnError (error: unknown): error is Error {
+  const code = (error as { code?: unknown } | null)?.code
+  return error instanceof Error && typeof code === 'string' && (code === 'FST_JWT_REVOKED' || code.startsWith('FST_JWT_REVOKE_'))
+}

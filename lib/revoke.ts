@@ -29,7 +29,11 @@ export interface RevokeSettings {
   cutoffLifetime: number
   log: FastifyBaseLogger
   stats: RevocationStats
+  /** @fastify/jwt takes its key from a secret function: a token string cannot be verified without its request. */
+  keyFromFunction: boolean
 }
+
+const PAYLOAD_ONLY = { complete: false }
 
 /** What payloadOf answers for a token that verified but has expired. */
 const EXPIRED = Symbol('expired')
@@ -61,6 +65,9 @@ export function revocationApi (jwt: JWT, settings: RevokeSettings): RevocationAp
 
   async function revoke (token: TokenOrPayload): Promise<void> {
     // Only a token this app signed may enter the deny-list: nobody can fill it with forged ids.
+    if (typeof token === 'string' && settings.keyFromFunction) {
+      throw new InvalidTokenError('@fastify/jwt takes its key from a secret function, which needs the request: pass the verified payload (request.user) or call request.revokeToken()')
+    }
     const payload = payloadOf(token, (text) => jwt.verify(text))
     if (payload === EXPIRED) return
     const claims = readClaims(payload, true)
@@ -80,8 +87,9 @@ export function revocationApi (jwt: JWT, settings: RevokeSettings): RevocationAp
   }
 
   async function isRevoked (token: TokenOrPayload): Promise<boolean> {
-    // Reading the deny-list changes nothing, so the token is only decoded: an expired one may be asked about too.
-    const claims = readClaims(payloadOf(token, (text) => jwt.decode(text)), false)
+    // Reading the deny-list changes nothing, so the token is only decoded: an expired one may be asked about too. The
+    // payload alone, even when the app decodes complete tokens (as JWKS secret functions need).
+    const claims = readClaims(payloadOf(token, (text) => jwt.decode(text, PAYLOAD_ONLY)), false)
     if (claims.jti === undefined && claims.sub === undefined) return false
     try {
       return await withDeadline(Promise.resolve(store.isRevoked(claims)), storeTimeout)
