@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { authentication } from './lib/authenticate.js'
-import { checkPayload, kChecked, passedCheck, revocationHook, type CheckPolicy } from './lib/check.js'
+import { checkPayload, kChecked, passedCheck, requestVerifyingHook, revocationHook, type CheckPolicy } from './lib/check.js'
 import type { TokenPayload } from './lib/claims.js'
 import { resolveOptions, type JwtRevokeOptions } from './lib/options.js'
 import { revocationApi, type RevocationApi, type RevokeSubjectOptions, type TokenOrPayload } from './lib/revoke.js'
@@ -10,7 +10,7 @@ import { MirrorStore, type MirrorStatus } from './lib/stores/mirror.js'
 import { BurstLog, emptyStats, type RevocationStats } from './lib/stats.js'
 import type { RevocationStore } from './lib/stores/store.js'
 import { tokenFinder } from './lib/token.js'
-import { keyFromFunction, verifier } from './lib/verifier.js'
+import { keyFromFunction } from './lib/secret-function.js'
 
 export * as errors from './lib/errors.js'
 export { MemoryStore, type MemoryStoreOptions } from './lib/stores/memory.js'
@@ -90,7 +90,10 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   const userProperty = (jwt.options as unknown as { decoratorName: string }).decoratorName
   const fromFunction = keyFromFunction(jwt)
   const api = revocationApi(jwt, { ...options, store, log: fastify.log, stats, keyFromFunction: fromFunction })
-  const hook = revocationHook(policy, tokenFinder(jwt), verifier(jwt, fromFunction)) as onRequestHookHandler
+  const findToken = tokenFinder(jwt)
+  const hook = (fromFunction
+    ? requestVerifyingHook(policy, findToken)
+    : revocationHook(policy, findToken, (token) => jwt.verify(token))) as onRequestHookHandler
 
   const { authenticate, payloadOf } = authentication(policy, userProperty)
 

@@ -4,7 +4,6 @@ import { asStoreError, withDeadline } from './deadline.js'
 import { isOwnError, RevokedError } from './errors.js'
 import type { BurstLog, RevocationStats } from './stats.js'
 import type { RevocationStore } from './stores/store.js'
-import { isThenable, type Verify } from './verifier.js'
 
 /** What the check needs to decide: the store, the policy for when it fails, and where it reports. */
 export interface CheckPolicy {
@@ -52,22 +51,35 @@ export function isRefused (policy: CheckPolicy, claims: RevocableClaims, request
   return withDeadline(answer, policy.storeTimeout).catch((error: unknown) => storeFailed(policy, error, request))
 }
 
+type FindToken = (request: FastifyRequest) => string | undefined
+
 /**
  * The onRequest hook. A request without a token, or with one that does not verify (expired, forged), passes untouched:
  * the route's own authentication decides about it. A verified token costs one store call; revoked means 401.
+ * `verify` is synchronous: `app.jwt.verify` with a static secret or key pair.
  */
-export function revocationHook (policy: CheckPolicy, findToken: (request: FastifyRequest) => string | undefined, verify: Verify) {
+export function revocationHook (policy: CheckPolicy, findToken: FindToken, verify: (token: string) => unknown) {
   return function checkRevocation (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const token = findToken(request)
     if (token === undefined) return done()
-    let verified: unknown
+    let payload: TokenPayload
     try {
-      verified = verify(token, request)
+      payload = verify(token) as TokenPayload
     } catch {
       return done()
     }
-    if (!isThenable(verified)) return checkVerified(policy, request as CheckedRequest, verified as TokenPayload, done)
-    verified.then((payload) => {
+    checkVerified(policy, request as CheckedRequest, payload, done)
+  }
+}
+
+/**
+ * The same hook for @fastify/jwt with a secret function (JWKS), which needs the request to pick its key: it verifies
+ * through `request.jwtVerify()`.
+ */
+export function requestVerifyingHook (policy: CheckPolicy, findToken: FindToken) {
+  return function checkRevocation (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    if (findToken(request) === undefined) return done()
+    request.jwtVerify().then((payload) => {
       // `trusted` may already have checked it inside request.jwtVerify(): one store call per request is enough.
       if (passedCheck(request, payload)) return done()
       checkVerified(policy, request as CheckedRequest, payload as TokenPayload, done)

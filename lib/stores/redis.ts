@@ -54,8 +54,7 @@ export class RedisStore implements RevocationStore {
     this.#channel = options.channel
     this.#log = options.log
     // One MGET per event-loop turn for all its checks. A Cluster keeps one MGET per check: its keys span slots.
-    const client = this.client
-    if (isSingleRedis(client)) this.#batch = new MgetBatch(client)
+    if (isSingleRedis(options.client)) this.#batch = new MgetBatch(options.client)
   }
 
   /**
