@@ -1,16 +1,19 @@
-import type { FastifyInstance, FastifyRequest, RouteOptions, onRequestHookHandler } from 'fastify'
+import type { JWT } from '@fastify/jwt'
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { authentication } from './lib/authenticate.js'
-import { checkPayload, kChecked, passedCheck, requestVerifyingHook, revocationHook, type CheckPolicy } from './lib/check.js'
+import { checkPayload, checkVerified, kChecked, type Check, type CheckPolicy } from './lib/check.js'
 import type { TokenPayload } from './lib/claims.js'
+import { guardVerify } from './lib/guard.js'
 import { resolveOptions, type JwtRevokeOptions } from './lib/options.js'
+import { claimsObject } from './lib/payload.js'
 import { revocationApi, type RevocationApi, type RevokeSubjectOptions, type TokenOrPayload } from './lib/revoke.js'
 import { createStore, startStore } from './lib/stores/create.js'
 import { MirrorStore, type MirrorStatus } from './lib/stores/mirror.js'
 import { BurstLog, emptyStats, type RevocationStats } from './lib/stats.js'
 import type { RevocationStore } from './lib/stores/store.js'
-import { tokenFinder } from './lib/token.js'
 import { keyFromFunction } from './lib/secret-function.js'
+import { jwtVerifiers, requestPrototype, type RequestVerify } from './lib/verifiers.js'
 
 export * as errors from './lib/errors.js'
 export { MemoryStore, type MemoryStoreOptions } from './lib/stores/memory.js'
@@ -39,36 +42,27 @@ declare module 'fastify' {
     revokeSubject (sub: string, options?: RevokeSubjectOptions): Promise<number>
     /** Whether a token is revoked (the string is decoded, not verified: asking changes nothing). */
     isRevoked (token: TokenOrPayload): Promise<boolean>
-    /** onRequest handler: a verified, non-revoked token or 401; sets request.user. */
+    /** onRequest handler: request.jwtVerify() (checked like every verification), answering 401 when it fails. */
     authenticate: onRequestHookHandler
     jwtRevoke: JwtRevokeDecorator
   }
   interface FastifyRequest {
-    /** Revokes the token this request was authenticated with (logout). */
+    /** Revokes the token this request last verified (logout); verifies request.jwtVerify()'s token if none was. */
     revokeToken (): Promise<void>
   }
   interface FastifyContextConfig {
-    /** false: the revocation hook does not run on this route. */
+    /** No effect any more: the check runs wherever a token is verified. Kept so that existing route configs compile. */
     jwtRevoke?: boolean
   }
 }
 
 /**
- * A function for @fastify/jwt's `trusted` option, for apps that call request.jwtVerify() themselves: it applies the
- * revocation check (once per request: a token the hook already passed is not looked up again) and rejects with
- * FST_JWT_REVOKED. It finds the plugin through request.server, so it can be given to @fastify/jwt before this plugin
- * is registered.
+ * A function for @fastify/jwt's `trusted` option. Not needed any more: every request.jwtVerify() is checked. Kept for
+ * apps that pass it; the check it makes is not repeated for the same token and request.
  */
 export async function trusted (request: FastifyRequest, payload: unknown): Promise<boolean> {
-  if (!passedCheck(request, payload)) await request.server.jwtRevoke.check(request, payload)
+  await request.server.jwtRevoke.check(request, payload)
   return true
-}
-
-function prependHook (route: RouteOptions, hook: onRequestHookHandler): void {
-  const current = route.onRequest
-  const hooks = current === undefined ? [] : Array.isArray(current) ? current : [current]
-  // A new array: the user's may be shared by several routes.
-  route.onRequest = [hook, ...hooks]
 }
 
 async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions): Promise<void> {
@@ -82,24 +76,39 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
     onStoreError: options.onStoreError,
     storeTimeout: options.storeTimeout,
     requireJti: options.requireJti,
+    maxTokenLifetime: options.maxTokenLifetime,
     stats,
     failures: new BurstLog()
   }
-  const jwt = fastify.jwt
-  // @fastify/jwt always sets it (default 'user'); its types just do not say so.
-  const userProperty = (jwt.options as unknown as { decoratorName: string }).decoratorName
-  const fromFunction = keyFromFunction(jwt)
-  const api = revocationApi(jwt, { ...options, store, log: fastify.log, stats, keyFromFunction: fromFunction })
-  const findToken = tokenFinder(jwt)
-  const hook = (fromFunction
-    ? requestVerifyingHook(policy, findToken)
-    : revocationHook(policy, findToken, (token) => jwt.verify(token))) as onRequestHookHandler
+  const check: Check = (request, payload, done) => { checkVerified(policy, request, payload, done) }
 
-  const { authenticate, payloadOf } = authentication(policy, userProperty)
+  // Every @fastify/jwt registration in scope (namespaces included) gets its request.*Verify guarded on this context's
+  // request prototype: the check runs wherever a token is verified. Again at onReady, for namespaces registered after
+  // the plugin: before the first request, whatever the order of registration.
+  const prototype = requestPrototype(fastify)
+  const jwts: JWT[] = []
+  const guarded = new WeakSet<RequestVerify>()
+  const { authenticate, claimsOf, use } = authentication(check)
+  const guardVerifiers = (): void => {
+    for (const { namespace, jwt, method } of jwtVerifiers(fastify, prototype)) {
+      if (guarded.has(prototype[method] as RequestVerify)) continue
+      // @fastify/jwt always sets it (default 'user'); its types just do not say so.
+      const userProperty = (jwt.options as unknown as { decoratorName: string }).decoratorName
+      const verify = guardVerify(prototype[method] as RequestVerify, jwt, userProperty, check)
+      guarded.add(verify)
+      prototype[method] = verify
+      jwts.push(jwt)
+      if (namespace === undefined) use({ jwt, verify, userProperty, staticKey: !keyFromFunction(jwt) })
+    }
+  }
+  guardVerifiers()
+  fastify.addHook('onReady', async () => { guardVerifiers() })
+
+  const api = revocationApi(jwts, { ...options, store, log: fastify.log, stats })
 
   fastify.decorateRequest(kChecked, null)
   fastify.decorateRequest('revokeToken', async function revokeToken (this: FastifyRequest): Promise<void> {
-    await api.revoke(await payloadOf(this))
+    await api.revoke({ ...await claimsOf(this) })
   })
   fastify.decorate('revoke', api.revoke)
   fastify.decorate('revokeSubject', api.revokeSubject)
@@ -107,13 +116,9 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   fastify.decorate('authenticate', authenticate)
   fastify.decorate('jwtRevoke', {
     store,
-    check: (request: FastifyRequest, payload: unknown) => checkPayload(policy, request, payload),
+    check: (request: FastifyRequest, payload: unknown) => checkPayload(policy, request, claimsObject(payload)),
     stats: () => store instanceof MirrorStore ? { ...stats, mirror: store.status() } : { ...stats }
   } satisfies JwtRevokeDecorator)
-
-  fastify.addHook('onRoute', (route) => {
-    if (route.config?.jwtRevoke !== false) prependHook(route, hook)
-  })
 }
 
 export default fp(jwtRevoke, {

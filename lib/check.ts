@@ -1,9 +1,10 @@
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
-import { readClaims, type RevocableClaims, type TokenPayload } from './claims.js'
+import type { FastifyRequest } from 'fastify'
+import { readClaims, type RevocableClaims } from './claims.js'
 import { asStoreError, withDeadline } from './deadline.js'
-import { isOwnError, RevokedError } from './errors.js'
+import { LifetimeExceededError, RevokedError } from './errors.js'
 import type { BurstLog, RevocationStats } from './stats.js'
 import type { RevocationStore } from './stores/store.js'
+import { nowSeconds } from './ttl.js'
 
 /** What the check needs to decide: the store, the policy for when it fails, and where it reports. */
 export interface CheckPolicy {
@@ -11,14 +12,21 @@ export interface CheckPolicy {
   onStoreError: 'deny' | 'allow'
   storeTimeout: number
   requireJti: boolean
+  maxTokenLifetime: number | undefined
   stats: RevocationStats
   failures: BurstLog
 }
 
-/** Set on the request by the check: the verified payload that passed it, or the claim error that stopped it. */
+/** Set on the request by the check: the claims of the last token that passed it, so it is not looked up twice. */
 export const kChecked = Symbol('fastify-jwt-revoke.checked')
 
-export type CheckedRequest = FastifyRequest & { [kChecked]: TokenPayload | Error | null }
+export type CheckedRequest = FastifyRequest & { [kChecked]: RevocableClaims | null | undefined }
+
+/** Called once the check decided: no error means the token passed. */
+export type CheckDone = (error?: Error) => void
+
+/** The revocation check of a token that has just been verified: the request, its signed payload, and the verdict. */
+export type Check = (request: FastifyRequest, payload: unknown, done: CheckDone) => void
 
 function storeFailed (policy: CheckPolicy, error: unknown, request: FastifyRequest): false {
   const storeError = asStoreError(error)
@@ -51,88 +59,57 @@ export function isRefused (policy: CheckPolicy, claims: RevocableClaims, request
   return withDeadline(answer, policy.storeTimeout).catch((error: unknown) => storeFailed(policy, error, request))
 }
 
-type FindToken = (request: FastifyRequest) => string | undefined
-
 /**
- * The onRequest hook. A request without a token, or with one that does not verify (expired, forged), passes untouched:
- * the route's own authentication decides about it. A verified token costs one store call; revoked means 401.
- * `verify` is synchronous: `app.jwt.verify` with a static secret or key pair.
+ * The claims of a verified payload, type-checked. With maxTokenLifetime, a token without `exp` is only good until
+ * `iat + maxTokenLifetime`: its revocation is kept that long and no longer, so past it the token must not be accepted
+ * (and without `iat` its age is unknown).
  */
-export function revocationHook (policy: CheckPolicy, findToken: FindToken, verify: (token: string) => unknown) {
-  return function checkRevocation (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    const token = findToken(request)
-    if (token === undefined) return done()
-    let payload: TokenPayload
-    try {
-      payload = verify(token) as TokenPayload
-    } catch {
-      return done()
-    }
-    checkVerified(policy, request as CheckedRequest, payload, done)
+function claimsToCheck (policy: CheckPolicy, payload: unknown): RevocableClaims {
+  const claims = readClaims(payload, policy.requireJti)
+  if (claims.exp === undefined && policy.maxTokenLifetime !== undefined) {
+    if (claims.iat === undefined) throw new LifetimeExceededError('it has neither "exp" nor "iat"')
+    if (nowSeconds() > claims.iat + policy.maxTokenLifetime) throw new LifetimeExceededError(`it was issued more than maxTokenLifetime (${policy.maxTokenLifetime} s) ago`)
   }
+  return claims
 }
 
-/**
- * The same hook for @fastify/jwt with a secret function (JWKS), which needs the request to pick its key: it verifies
- * through `request.jwtVerify()`.
- */
-export function requestVerifyingHook (policy: CheckPolicy, findToken: FindToken) {
-  return function checkRevocation (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    if (findToken(request) === undefined) return done()
-    request.jwtVerify().then((payload) => {
-      // `trusted` may already have checked it inside request.jwtVerify(): one store call per request is enough.
-      if (passedCheck(request, payload)) return done()
-      checkVerified(policy, request as CheckedRequest, payload as TokenPayload, done)
-    }, (error: unknown) => {
-      // Our own refusals (through `trusted`) stand; any other failure leaves the token to the route, as above.
-      if (isOwnError(error)) done(error)
-      else done()
-    })
-  }
+/** Whether this request already passed a token with the same revocation identity (jti, sub, iat). */
+function passedBefore (request: CheckedRequest, claims: RevocableClaims): boolean {
+  // undefined, not null, in a child context created before the plugin added kChecked (Fastify copies such values then).
+  const checked = request[kChecked]
+  return checked != null && checked.jti === claims.jti && checked.sub === claims.sub && checked.iat === claims.iat
 }
 
-function checkVerified (policy: CheckPolicy, request: CheckedRequest, payload: TokenPayload, done: HookHandlerDoneFunction): void {
-  let claims: RevocableClaims
-  try {
-    claims = readClaims(payload, policy.requireJti)
-  } catch (error) {
-    // A verified token with unusable claims: refused by authenticate, ignored by public routes.
-    request[kChecked] = error as Error
-    return done()
-  }
-  let answer: boolean | Promise<boolean>
-  try {
-    answer = isRefused(policy, claims, request)
-  } catch (error) {
-    return done(error as Error)
-  }
-  if (typeof answer === 'boolean') return settle(policy, request, payload, answer, done)
-  answer.then((refused) => settle(policy, request, payload, refused, done), done)
-}
-
-function settle (policy: CheckPolicy, request: CheckedRequest, payload: TokenPayload, refused: boolean, done: HookHandlerDoneFunction): void {
+function settle (policy: CheckPolicy, request: CheckedRequest, claims: RevocableClaims, refused: boolean, done: CheckDone): void {
   if (refused) {
     policy.stats.refusals++
     return done(new RevokedError())
   }
-  request[kChecked] = payload
+  request[kChecked] = claims
   done()
 }
 
-/** The full check for a payload the hook has not seen (a route without the hook, a token found by other means). */
-export async function checkPayload (policy: CheckPolicy, request: FastifyRequest, payload: unknown): Promise<void> {
-  const claims = readClaims(payload, policy.requireJti)
-  if (await isRefused(policy, claims, request)) {
-    policy.stats.refusals++
-    throw new RevokedError()
+/**
+ * The check of a payload @fastify/jwt has verified: its claims, then at most one store call per token and request.
+ * Callback-style, and synchronous when the store answers synchronously: on the hot path it costs no promise.
+ */
+export function checkVerified (policy: CheckPolicy, request: FastifyRequest, payload: unknown, done: CheckDone): void {
+  let claims: RevocableClaims
+  let answer: boolean | Promise<boolean>
+  try {
+    claims = claimsToCheck(policy, payload)
+    if (passedBefore(request as CheckedRequest, claims)) return done()
+    answer = isRefused(policy, claims, request)
+  } catch (error) {
+    return done(error as Error)
   }
-  ;(request as CheckedRequest)[kChecked] = payload as TokenPayload
+  if (typeof answer === 'boolean') return settle(policy, request as CheckedRequest, claims, answer, done)
+  answer.then((refused) => settle(policy, request as CheckedRequest, claims, refused, done), done)
 }
 
-/** Whether this request's hook already passed a token with the same revocation identity (jti, sub, iat). */
-export function passedCheck (request: FastifyRequest, payload: unknown): boolean {
-  const checked = (request as CheckedRequest)[kChecked]
-  if (checked === null || checked instanceof Error || typeof payload !== 'object' || payload === null) return false
-  const other = payload as TokenPayload
-  return checked === other || (checked.jti === other.jti && checked.sub === other.sub && checked.iat === other.iat)
+/** checkVerified as a promise: rejects with the refusal. */
+export function checkPayload (policy: CheckPolicy, request: FastifyRequest, payload: unknown): Promise<void> {
+  return new Promise((resolve, reject) => {
+    checkVerified(policy, request, payload, (error) => { error === undefined ? resolve() : reject(error) })
+  })
 }

@@ -14,6 +14,12 @@ export const NoExpError = createError(
 
 export const InvalidClaimError = createError('FST_JWT_REVOKE_INVALID_CLAIM', 'The token claim "%s" is invalid: %s', 401)
 
+export const LifetimeExceededError = createError(
+  'FST_JWT_REVOKE_LIFETIME_EXCEEDED',
+  'The token has no "exp" claim and cannot be accepted under maxTokenLifetime: %s',
+  401
+)
+
 export const InvalidTokenError = createError('FST_JWT_REVOKE_INVALID_TOKEN', 'The token could not be verified: %s', 401)
 
 export const StoreUnavailableError = createError(
@@ -27,6 +33,14 @@ export const StoreFullError = createError(
   'The in-memory revocation store holds %s live entries, its maxEntries; use the Redis store or raise maxEntries',
   503
 )
+
+export const NoVerifierError = createError(
+  'FST_JWT_REVOKE_NO_VERIFIER',
+  '%s needs the @fastify/jwt registered without a namespace (request.jwtVerify); with namespaces only, call request.<namespace>JwtVerify() in the route, which the plugin checks too',
+  500
+)
+
+export const UnsupportedSetupError = createError('FST_JWT_REVOKE_UNSUPPORTED_SETUP', 'fastify-jwt-revoke cannot guard this setup: %s', 500)
 
 export const InvalidOptionError = createError('FST_JWT_REVOKE_INVALID_OPTION', 'Invalid option "%s": %s', 500)
 

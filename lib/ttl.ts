@@ -32,7 +32,10 @@ export function tokenTtl (claims: { exp?: number | undefined, iat?: number | und
  * at or before it has expired. A ttl of 0 or less means every such token has expired already.
  */
 export function subjectCutoff (before: number | undefined, settings: TtlSettings): { cutoff: number, ttl: number } {
-  const now = nowSeconds()
-  const cutoff = Math.floor(before ?? now)
-  return { cutoff, ttl: cutoff + settings.cutoffLifetime + settings.clockSkew - now }
+  // Exact to the millisecond, not a whole second: a token with a fractional iat (RFC 7519 allows it) issued a moment
+  // after the cutoff's second began is compared with the cutoff itself. Tokens with whole-second iats of that second
+  // are refused, as they may predate it.
+  const now = Date.now() / 1000
+  const cutoff = before ?? now
+  return { cutoff, ttl: Math.ceil((cutoff - now) + settings.cutoffLifetime + settings.clockSkew) }
 }
