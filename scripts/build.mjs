@@ -14,7 +14,7 @@ const host = { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (diagnostic) => f
 const config = ts.getParsedCommandLineOfConfigFile('tsconfig.build.json', {}, host)
 const program = ts.createProgram({ rootNames: config.fileNames, options: config.options })
 const emitted = program.emit()
-const diagnostics = [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics]
+const diagnostics = [...config.errors, ...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics]
 if (diagnostics.length > 0) fail(diagnostics)
 
 function fail (diagnostics) {
