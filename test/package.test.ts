@@ -1,63 +1,75 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
 import { builtinModules } from 'node:module'
 import { promisify } from 'node:util'
+import { publint } from 'publint'
 import t from 'tap'
 import { childEnv } from './helpers/child-env.js'
 import { startRedisFor } from './helpers/redis-server.js'
 
-// Packs the package as `npm publish` would, unpacks the tarball into a scratch project, and uses it from there with
-// `import` and with `require`: a broken exports map, a file missing from `files` or a dependency missing from
-// package.json fails here before it fails a user.
+// Packs the package as a publisher would, from what a fresh clone holds (the files git tracks, no dist/, no build by
+// hand: `npm pack` builds through prepack), installs the tarball into a scratch project with npm, and uses it from
+// there: with `import` and `require`, its CLI through npx, its types from an ES module and a CommonJS TypeScript
+// project, and the ecosystem's checkers (@arethetypeswrong/cli, publint). A broken exports map, a file missing from
+// `files`, a dependency missing from package.json or types that disagree with the code fail here before they fail a
+// user. One pack and one install serve every test below.
 
 const run = promisify(execFile)
 const root = process.cwd()
 const scratch = mkdtempSync(join(root, '.pack-test-'))
 t.teardown(() => rmSync(scratch, { recursive: true, force: true }))
+// Building, packing and installing take a while on a busy machine.
+t.setTimeout(240_000)
 
 interface PackageJson { dependencies?: Record<string, string>, peerDependencies?: Record<string, string> }
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson
 
-// Built and packed from a copy of the package's sources, so the repository's own dist/ is never touched while other
-// tests run.
+// The tracked files as they are in the work tree (so an uncommitted edit is tested, and a file git does not know is
+// missing, as it would be from a clone). The repository's own dist/ is never touched while other tests run.
 const source = join(scratch, 'source')
-await run('mkdir', ['-p', source])
-for (const entry of ['package.json', 'README.md', 'CHANGELOG.md', 'index.ts', 'lib', 'tsconfig.json', 'tsconfig.build.json']) {
-  await run('cp', ['-R', join(root, entry), source])
+const { stdout: tracked } = await run('git', ['ls-files', '-z'], { cwd: root })
+for (const file of tracked.split('\0')) {
+  if (file === '' || !existsSync(join(root, file))) continue
+  mkdirSync(dirname(join(source, file)), { recursive: true })
+  copyFileSync(join(root, file), join(source, file))
 }
-await run('npm', ['run', 'build'], { cwd: source, env: childEnv() })
 const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: source, env: childEnv() })
-const [packed] = JSON.parse(stdout) as Array<{ filename: string, files: Array<{ path: string }> }>
+const [packed] = JSON.parse(stdout.slice(stdout.search(/^\[/m))) as Array<{ filename: string, files: Array<{ path: string }> }>
 if (packed === undefined) throw new Error('npm pack packed nothing')
-// The scratch folders sit inside the repository, so the build finds TypeScript and the packed code finds fastify and
-// @fastify/jwt (the app's own packages) in the repository's node_modules, as it would find them in an app's.
-const installed = join(scratch, 'node_modules', 'fastify-jwt-revoke')
-// A package.json of its own, or Node would resolve 'fastify-jwt-revoke' from here as the repository's self-reference.
+const tarball = join(scratch, packed.filename)
+
+// A project of its own (or Node would resolve 'fastify-jwt-revoke' from here as the repository's self-reference),
+// installing the tarball with npm, its dependencies from npm's cache when it has them. The scratch folder sits inside
+// the repository, so the app's own packages (fastify, @fastify/jwt, @types/node) come from the repository's
+// node_modules, as they would from an app's.
 writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'pack-test', private: true, type: 'module' }))
-await run('mkdir', ['-p', installed])
-await run('tar', ['-xzf', join(scratch, packed.filename), '-C', installed, '--strip-components=1'])
+await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-save', '--legacy-peer-deps', tarball], { cwd: scratch, env: childEnv() })
+const installed = join(scratch, 'node_modules', 'fastify-jwt-revoke')
 
-t.test('the tarball holds the built code, its types and nothing of the repository\'s', async (t) => {
-  const paths = packed.files.map((file) => file.path)
-  for (const needed of ['package.json', 'README.md', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/lib/stores/redis.js']) {
-    t.ok(paths.includes(needed), needed)
-  }
-  t.notOk(paths.some((path) => /^(test|examples|bench|\.ci)\//.test(path) || (path.endsWith('.ts') && !path.endsWith('.d.ts'))), 'no sources, tests or examples')
-})
-
-function jsFiles (dir: string): string[] {
+function files (dir: string, pattern: RegExp): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name)
-    if (entry.isDirectory()) return jsFiles(path)
-    return /\.c?js$/.test(path) ? [path] : []
+    if (entry.isDirectory()) return files(path, pattern)
+    return pattern.test(path) ? [path] : []
   })
 }
+
+t.test('the tarball holds exactly the built code, its types, the README, the changelog and package.json', async (t) => {
+  // Each source file of lib/ once as JavaScript and once as its declarations; the CommonJS entry and its types.
+  const built = files(join(root, 'lib'), /\.ts$/).map((path) => relative(root, path).replace(/\.ts$/, ''))
+  const expected = [
+    'package.json', 'README.md', 'CHANGELOG.md',
+    'dist/index.js', 'dist/index.d.ts', 'dist/index.cjs', 'dist/index.d.cts',
+    ...built.flatMap((path) => [`dist/${path}.js`, `dist/${path}.d.ts`])
+  ]
+  t.same(packed.files.map((file) => file.path).sort(), expected.sort())
+})
 
 t.test('every package the built code imports is declared in package.json', async (t) => {
   const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})])
   const builtins = new Set(builtinModules)
-  for (const file of jsFiles(join(installed, 'dist'))) {
+  for (const file of files(join(installed, 'dist'), /\.c?js$/)) {
     const source = readFileSync(file, 'utf8')
     for (const [, specifier] of source.matchAll(/(?:from |import\(|require\()\s*'([^'.][^']*)'/g)) {
       const name = (specifier as string).startsWith('@') ? (specifier as string).split('/').slice(0, 2).join('/') : (specifier as string).split('/')[0] as string
@@ -83,7 +95,7 @@ console.log(JSON.stringify({ before, after, store: app.jwtRevoke.store.construct
 await app.close()
 `
 
-t.test('from the unpacked tarball: import and require both register it and revoke a token', async (t) => {
+t.test('installed from the tarball: import and require both register it and revoke a token', async (t) => {
   const redis = await startRedisFor(t)
   const loaders = {
     'esm.mjs': "import jwtRevoke, { trusted } from 'fastify-jwt-revoke'",
@@ -96,4 +108,39 @@ t.test('from the unpacked tarball: import and require both register it and revok
   }
   const cjs = await run('node', ['-e', "const p = require('fastify-jwt-revoke'); console.log(typeof p, typeof p.default, typeof p.MemoryStore)"], { cwd: scratch, env: childEnv() })
   t.equal(cjs.stdout.trim(), 'function function function', 'a CommonJS require() gives the plugin, with .default and the named exports')
+})
+
+t.test('installed from the tarball, its CLI runs through npx', async (t) => {
+  const { stdout } = await run('npx', ['--no', 'fastify-jwt-revoke', 'help'], { cwd: scratch, env: childEnv() })
+  t.match(stdout, /revoke-subject/)
+})
+
+t.test('@arethetypeswrong/cli finds no problem in any resolution mode', async (t) => {
+  const attw = await run(join(root, 'node_modules', '.bin', 'attw'), [tarball, '--format', 'json'], { env: childEnv() }).catch((error: { stdout: string }) => error)
+  interface Report { analysis: { problems: unknown[], entrypoints: Record<string, { resolutions: Record<string, unknown> }> } }
+  const { analysis } = JSON.parse(attw.stdout) as Report
+  t.same(analysis.problems, [])
+  t.same(Object.keys(analysis.entrypoints['.']?.resolutions ?? {}).sort(), ['bundler', 'node10', 'node16-cjs', 'node16-esm'], 'every resolution mode was checked')
+})
+
+t.test('publint reports no error, no warning, no suggestion', async (t) => {
+  const { messages } = await publint({ pack: { tarball: readFileSync(tarball).buffer }, level: 'suggestion', strict: true })
+  t.same(messages, [])
+})
+
+t.test('strict TypeScript apps compile against the installed types, from an ES module and from CommonJS', async (t) => {
+  const consumer = join(scratch, 'consumer')
+  const fixtures = join(root, 'test', 'fixtures', 'consumers')
+  mkdirSync(consumer)
+  const names = readdirSync(fixtures)
+  for (const name of names) copyFileSync(join(fixtures, name), join(consumer, name))
+  const { stdout } = await run(process.execPath, [join(root, 'test', 'helpers', 'consumer-diagnostics.mjs'), installed, ...names.map((name) => join(consumer, name))], { env: childEnv() })
+  const report = JSON.parse(stdout) as { checked: string[], errors: Array<{ file: string, line: number, text: string }> }
+  t.ok(report.checked.includes('dist/index.d.ts') && report.checked.includes('dist/index.d.cts'), 'the apps use both declaration entries, checked too')
+  const errors = report.errors.map(({ file, line, text }) => ({ at: `${relative(consumer, file)}:${line}`, text }))
+  // The lines marked `// error:` in the fixtures, and nothing else, fail to compile.
+  const marked = names.flatMap((name) => readFileSync(join(fixtures, name), 'utf8').split('\n').flatMap((text, i) => text.includes('// error:') ? [`${name}:${i + 1}`] : []))
+  t.ok(marked.length >= 4, 'each typo fixture marks its lines')
+  t.same(errors.map(({ at }) => at).sort(), marked.sort())
+  for (const error of errors) t.match(error.text, /'storeTimeOut' does not exist/, `${error.at} fails on the misspelled option`)
 })
