@@ -43,7 +43,7 @@ type Handler = Authentication['authenticate']
 
 function viaRequestVerify (verify: RequestVerify, request: FastifyRequest, done: HookHandlerDoneFunction): void {
   // No options and a callback: @fastify/jwt then uses its global verifier, and no promise is made.
-  verify.call(request, undefined, (error) => { error === null ? done() : done(asClientError(error)) })
+  verify.call(request, undefined, (error) => { error == null ? done() : done(asClientError(error)) })
 }
 
 /**

@@ -23,7 +23,7 @@ export function guardVerify (original: RequestVerify, jwt: JWT, userProperty: st
   const findToken = tokenFinder(jwt)
   // What @fastify/jwt's lookupToken would answer for these options, or undefined.
   const tokenOf = (request: FastifyRequest, options: unknown): string | undefined => {
-    if (options === undefined || options === null) return findToken(request)
+    if (options == null) return findToken(request)
     try {
       return jwt.lookupToken(request, verifyOptionsOf(options as object) as Parameters<JWT['lookupToken']>[1])
     } catch {
@@ -36,14 +36,14 @@ export function guardVerify (original: RequestVerify, jwt: JWT, userProperty: st
     if (typeof options === 'function') return verifyAndCheck.call(this, undefined, options as VerifyCallback)
     if (next === undefined) {
       return new Promise((resolve, reject) => {
-        verifyAndCheck.call(this, options, (error, user) => { error === null ? resolve(user) : reject(error) })
+        verifyAndCheck.call(this, options, (error, user) => { error == null ? resolve(user) : reject(error) })
       })
     }
     const request = this
     const slot = request as unknown as UserSlot
     const before = slot[userProperty]
     original.call(request, options, (error, user) => {
-      if (error !== null) return next(error)
+      if (error != null) return next(error)
       const token = tokenOf(request, options)
       check(request, token === undefined ? undefined : decodePayload(token), (refusal) => {
         if (refusal === undefined) return next(null, user)
