@@ -4,7 +4,7 @@ import fastifyFormbody from '@fastify/formbody'
 import fastifyJwt from '@fastify/jwt'
 import Fastify, { type FastifyInstance, type FastifyRequest, type InjectOptions } from 'fastify'
 import t from 'tap'
-import jwtRevoke, { type JwtRevokeOptions } from '../index.js'
+import jwtRevoke, { MemoryStore, type JwtRevokeOptions, type RevocationStore } from '../index.js'
 import { SECRET, storeVariants } from './helpers/app.js'
 
 // The promise on every path: once revoke()/revokeSubject() resolved, every verification through @fastify/jwt refuses
@@ -84,8 +84,18 @@ const variants = await storeVariants(t)
 const redis = variants.find((variant) => variant.name === 'redis')
 const stores: Array<{ name: string, options: () => JwtRevokeOptions }> = [
   ...variants.map((variant) => ({ name: variant.name, options: () => variant.options() })),
-  { name: 'mirror', options: () => ({ store: 'redis', mode: 'mirror', redis: redis?.redis?.url as string }) }
+  { name: 'mirror', options: () => ({ store: 'redis', mode: 'mirror', redis: redis?.redis?.url as string }) },
+  { name: 'custom (async)', options: () => ({ store: asyncStore(new MemoryStore()) }) }
 ]
+
+/** A custom store that answers every check a turn later, as a store talking to a server does. */
+function asyncStore (inner: MemoryStore): RevocationStore {
+  return {
+    isRevoked: async (claims) => await new Promise<boolean>((resolve) => { setImmediate(() => { resolve(inner.isRevoked(claims)) }) }),
+    revoke: async (claims, ttl) => { await inner.revoke(claims, ttl) },
+    revokeSubject: async (sub, cutoff, ttl) => { await inner.revokeSubject(sub, cutoff, ttl) }
+  }
+}
 
 for (const store of stores) {
   t.test(`${store.name}: every verification path refuses a revoked token and passes a live one`, async (t) => {
