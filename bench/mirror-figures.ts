@@ -1,13 +1,13 @@
 // A small, targeted run of two of the benchmark's figures, for changes to how writes reach mirrors: propagation delay
 // (from a mirror-mode and from a lookup-mode revoker to two mirror-mode server children) and Redis memory per
-// revocation. No load rounds. Usage: npx tsx bench/mirror-figures.ts [propagations] [entries]   (default 200 20000)
+// revocation, and lookup-mode revoke() throughput. No load rounds. Usage: npx tsx bench/mirror-figures.ts [propagations] [entries]   (default 200 20000)
 import { rmSync } from 'node:fs'
 import { Redis } from 'ioredis'
 import { startRedis } from '../test/helpers/redis-server.js'
 import { benchApp } from './app.js'
 import { compileTree } from './compile.js'
 import { mirrorPropagation } from './propagation.js'
-import { entryMemory } from './revoke.js'
+import { entryMemory, revokeRate } from './revoke.js'
 import { startFleet } from './server/fleet.js'
 import { loadPayload, preload, revokedToken, runClock, sign } from './tokens.js'
 import type { StoreKind } from './variants.js'
@@ -40,6 +40,13 @@ try {
   }
   const memory = await entryMemory(loader, redis, entries)
   console.log(`Redis memory per revocation (lookup-mode revoke(), ${memory.entries} UUID jtis): ${memory.bytesPerEntry.toFixed(1)} bytes (INFO used_memory delta); MEMORY USAGE of one key: ${memory.memoryUsage} bytes`)
+  // What publishing costs a lookup-mode writer: revoke() throughput, one at a time and 100 in flight. Measured after
+  // the memory figure, whose used_memory delta its keys would otherwise change (hash table resizes).
+  const lookup = await benchApp('redis', server.url)
+  await lookup.ready()
+  const rate = await revokeRate(lookup, 'lookup', 5000, now)
+  console.log(`lookup-mode revoke(): ${Math.round(rate.sequential)}/s one at a time, ${Math.round(rate.concurrent)}/s with 100 in flight (5000 each)`)
+  await lookup.close()
   await loader.close()
 } finally {
   tree.remove()
