@@ -1,7 +1,7 @@
 import type { ClusterOptions } from 'ioredis'
 import t from 'tap'
 import { MirrorStore, RedisStore } from '../index.js'
-import { bearer, buildApp, type TestApp } from './helpers/app.js'
+import { bearer, buildApp, collectLogs, type TestApp } from './helpers/app.js'
 import { statusWithin, waitFor } from './helpers/mirror.js'
 import { startClusterFor } from './helpers/redis-cluster.js'
 
@@ -80,4 +80,32 @@ t.test('on the Cluster, a killed subscriber marks the mirror stale, and the resy
   t.throws(() => mirror.isRevoked({ jti: 'x', sub: 'y' }), { code: 'FST_JWT_REVOKE_STORE_UNAVAILABLE' }, 'stale as soon as it is cut')
   await waitFor('in sync again', () => mirror.status().synced)
   t.same(revoked.filter((claims) => !mirror.isRevoked(claims)), [], 'nothing written while it was cut is missing')
+})
+
+t.test('on the Cluster, the subscriber killed in the middle of a long SCAN: the sync starts again, nothing is lost', async (t) => {
+  // 200 000 keys of another app, in one slot (one hash tag), make that primary's SCAN long.
+  const admin = cluster.client()
+  for (let batch = 0; batch < 200; batch++) {
+    await admin.mset(Array.from({ length: 1000 }, (_, i) => [`{other-app}:${batch}:${i}`, 'x']).flat())
+  }
+  const busy = await cluster.ownerOf(await cluster.keySlot('{other-app}'))
+  const logs = collectLogs('warn')
+  const logger = (await buildApp({}, {}, { logger: logs.logger })).app
+  t.teardown(() => logger.close())
+  // Named, so that its SCAN is told apart from the other mirrors' connections, whose last command may be a SCAN too.
+  const named = cluster.client({ redisOptions: { maxRetriesPerRequest: 1, connectionName: 'long-scan-mirror' } })
+  const mirror = new MirrorStore({ client: named, keyPrefix: 'long-scan:', heartbeat: 200, log: logger.log })
+  t.teardown(() => mirror.close())
+  const started = mirror.start()
+  await waitFor('its SCAN running', async () => /name=long-scan-mirror .*cmd=scan/.test(String(await busy.admin.client('LIST'))), 10_000)
+  let killed = 0
+  for (const node of cluster.nodes) killed += Number(await node.admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub'))
+  t.ok(killed >= 1, 'the subscriber is killed mid-SCAN')
+  const writer = new RedisStore({ client: cluster.client(), keyPrefix: 'long-scan:' })
+  const revoked = Array.from({ length: 60 }, (_, i) => ({ jti: `gap-${i}`, sub: `gap-user-${i}` }))
+  await Promise.all(revoked.map((claims) => writer.revoke(claims, 600)))
+  await started
+  await waitFor('in sync', () => mirror.status().synced)
+  t.ok(logs.lines.some((line) => String(line.msg).includes('lost its subscription while it synced')), 'the sync saw the loss and started again')
+  t.same(revoked.filter((claims) => !mirror.isRevoked(claims)), [], 'every revocation made in the gap is enforced')
 })
