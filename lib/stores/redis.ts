@@ -19,7 +19,7 @@ export interface RedisStoreOptions {
 
 // Every write is published for mirrors in the same script as the write, whoever writes (a lookup or a mirror instance,
 // the CLI, a RedisStore built by hand): no write can land unannounced, so a fleet that mixes them agrees on every
-// revocation. A PUBLISH costs Redis no memory (nobody listening: it is dropped at once).
+// revocation. A PUBLISH stores nothing in Redis: it is copied to the subscribers' connections, or dropped.
 
 // Keeps the later of two cutoffs: a revokeSubject with an older `before` must never shorten an earlier revocation.
 // A cutoff that changes nothing is not published.
