@@ -3,6 +3,7 @@ import { statusOf } from './server/fleet.js'
 import type { ServerProcess } from './server/spawn.js'
 import { percentile } from './stats.js'
 import { sign, type BenchPayload } from './tokens.js'
+import type { StoreKind } from './variants.js'
 
 /** Milliseconds from revoke() resolving on one instance to the first 401 from another. */
 export interface Propagation {
@@ -26,15 +27,18 @@ async function refusedAfter (server: ServerProcess, token: string, since: number
 
 /**
  * Mirror mode's staleness, with three instances: this process revokes (A), two mirror-mode server children (B, C) are
- * asked until they refuse. One revocation at a time, each a token both had just accepted.
+ * asked until they refuse. One revocation at a time, each a token both had just accepted. A is a mirror-mode instance
+ * unless `revokerKind` names another store (a lookup-mode instance writes the same way: mirrors must hear it too).
  */
-export async function mirrorPropagation (servers: ServerProcess[], redisUrl: string, count: number, now: number): Promise<Propagation> {
-  const revoker = await benchApp('mirror', redisUrl)
+export async function mirrorPropagation (
+  servers: ServerProcess[], redisUrl: string, count: number, now: number, revokerKind: StoreKind = 'mirror'
+): Promise<Propagation> {
+  const revoker = await benchApp(revokerKind, redisUrl)
   try {
     await revoker.ready()
     const delays: number[] = []
     for (let i = 0; i < count; i++) {
-      const payload: BenchPayload = { sub: `user-${i % 100}`, jti: `propagation-${i}`, iat: now, exp: now + 3600 }
+      const payload: BenchPayload = { sub: `user-${i % 100}`, jti: `propagation-${revokerKind}-${i}`, iat: now, exp: now + 3600 }
       const token = sign(payload)
       for (const server of servers) {
         if (await statusOf(server.url, token) !== 200) throw new Error(`${server.id} refused a token before its revocation`)

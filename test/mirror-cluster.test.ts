@@ -1,11 +1,14 @@
+import type { ClusterOptions } from 'ioredis'
 import t from 'tap'
-import { bearer, buildApp, type TestApp } from './helpers/app.js'
+import { MirrorStore, RedisStore } from '../index.js'
+import { bearer, buildApp, collectLogs, type TestApp } from './helpers/app.js'
+import { statusWithin, waitFor } from './helpers/mirror.js'
 import { startClusterFor } from './helpers/redis-cluster.js'
 
 const cluster = await startClusterFor(t)
 
-async function mirrorApp (): Promise<TestApp> {
-  const built = await buildApp({ store: 'redis', redis: cluster.client(), mode: 'mirror', storeTimeout: 500 })
+async function mirrorApp (options: ClusterOptions = {}): Promise<TestApp> {
+  const built = await buildApp({ store: 'redis', redis: cluster.client(options), mode: 'mirror', storeTimeout: 500 })
   t.teardown(() => built.app.close())
   return built
 }
@@ -33,4 +36,76 @@ t.test('mirror mode on a Redis Cluster: loads from every primary and hears every
     if (status !== 401) await new Promise((resolve) => setTimeout(resolve, 5))
   }
   t.equal(status, 401, `a later revocation reached the other instance in ${Date.now() - started} ms`)
+})
+
+for (const keyPrefix of [undefined, 'app1:']) {
+  t.test(`a mixed fleet on the Cluster, client keyPrefix ${keyPrefix ?? 'none'}: lookup, mirror and a RedisStore agree`, async (t) => {
+    const options = keyPrefix === undefined ? {} : { keyPrefix }
+    const lookup = await buildApp({ store: 'redis', redis: cluster.client(options), storeTimeout: 500 })
+    t.teardown(() => lookup.app.close())
+    const mirror = await buildApp({ store: 'redis', redis: cluster.client(options), mode: 'mirror', storeTimeout: 500 })
+    t.teardown(() => mirror.app.close())
+    const byHand = new RedisStore({ client: cluster.client(options) })
+    const tag = keyPrefix === undefined ? 'bare' : 'prefixed'
+    const viaLookup = Array.from({ length: 20 }, (_, i) => lookup.sign({ sub: `${tag}-lookup-${i}` }))
+    const viaHand = Array.from({ length: 20 }, (_, i) => ({ jti: `hand-${i}`, sub: `${tag}-hand-${i}` }))
+    const viaMirror = mirror.sign({ sub: `${tag}-mirror` })
+    for (const token of viaLookup) await lookup.app.revoke(token)
+    for (const claims of viaHand) await byHand.revoke(claims, 600)
+    await lookup.app.revokeSubject(`${tag}-subject`, { before: Math.floor(Date.now() / 1000) + 1 })
+    await mirror.app.revoke(viaMirror)
+    const handTokens = viaHand.map((claims) => lookup.sign(claims))
+    const subjectToken = lookup.sign({ sub: `${tag}-subject` })
+    for (const token of [...viaLookup, ...handTokens, subjectToken]) t.ok(await statusWithin(mirror.app, token, 401, 2000) < 2000)
+    t.equal((await lookup.app.inject({ url: '/me', headers: bearer(viaMirror) })).statusCode, 401, 'the lookup instance sees the mirror\'s write')
+    const late = await mirrorApp(options)
+    for (const token of [...viaLookup, ...handTokens, subjectToken, viaMirror]) {
+      t.equal((await late.app.inject({ url: '/me', headers: bearer(token) })).statusCode, 401)
+    }
+    t.equal(await cluster.client().exists(`${keyPrefix ?? ''}jwt-revoke:{${tag}-hand-0}:jti:hand-0`), 1, 'the key carries the client prefix')
+  })
+}
+
+t.test('on the Cluster, a killed subscriber marks the mirror stale, and the resync enforces what was written meanwhile', async (t) => {
+  const mirror = new MirrorStore({ client: cluster.client(), heartbeat: 100 })
+  t.teardown(() => mirror.close())
+  await mirror.start()
+  const writer = new RedisStore({ client: cluster.client() })
+  let killed = 0
+  for (const node of cluster.nodes) killed += Number(await node.admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub'))
+  // Every mirror's subscriber: this one's, and those of the instances the first test left running.
+  t.ok(killed >= 1, `${killed} subscriber connection(s) killed`)
+  const revoked = Array.from({ length: 50 }, (_, i) => ({ jti: `killed-${i}`, sub: `killed-user-${i}` }))
+  await Promise.all(revoked.map((claims) => writer.revoke(claims, 600)))
+  t.throws(() => mirror.isRevoked({ jti: 'x', sub: 'y' }), { code: 'FST_JWT_REVOKE_STORE_UNAVAILABLE' }, 'stale as soon as it is cut')
+  await waitFor('in sync again', () => mirror.status().synced)
+  t.same(revoked.filter((claims) => !mirror.isRevoked(claims)), [], 'nothing written while it was cut is missing')
+})
+
+t.test('on the Cluster, the subscriber killed in the middle of a long SCAN: the sync starts again, nothing is lost', async (t) => {
+  // 200 000 keys of another app, in one slot (one hash tag), make that primary's SCAN long.
+  const admin = cluster.client()
+  for (let batch = 0; batch < 200; batch++) {
+    await admin.mset(Array.from({ length: 1000 }, (_, i) => [`{other-app}:${batch}:${i}`, 'x']).flat())
+  }
+  const busy = await cluster.ownerOf(await cluster.keySlot('{other-app}'))
+  const logs = collectLogs('warn')
+  const logger = (await buildApp({}, {}, { logger: logs.logger })).app
+  t.teardown(() => logger.close())
+  // Named, so that its SCAN is told apart from the other mirrors' connections, whose last command may be a SCAN too.
+  const named = cluster.client({ redisOptions: { maxRetriesPerRequest: 1, connectionName: 'long-scan-mirror' } })
+  const mirror = new MirrorStore({ client: named, keyPrefix: 'long-scan:', heartbeat: 200, log: logger.log })
+  t.teardown(() => mirror.close())
+  const started = mirror.start()
+  await waitFor('its SCAN running', async () => /name=long-scan-mirror .*cmd=scan/.test(String(await busy.admin.client('LIST'))), 10_000)
+  let killed = 0
+  for (const node of cluster.nodes) killed += Number(await node.admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub'))
+  t.ok(killed >= 1, 'the subscriber is killed mid-SCAN')
+  const writer = new RedisStore({ client: cluster.client(), keyPrefix: 'long-scan:' })
+  const revoked = Array.from({ length: 60 }, (_, i) => ({ jti: `gap-${i}`, sub: `gap-user-${i}` }))
+  await Promise.all(revoked.map((claims) => writer.revoke(claims, 600)))
+  await started
+  await waitFor('in sync', () => mirror.status().synced)
+  t.ok(logs.lines.some((line) => String(line.msg).includes('lost its subscription while it synced')), 'the sync saw the loss and started again')
+  t.same(revoked.filter((claims) => !mirror.isRevoked(claims)), [], 'every revocation made in the gap is enforced')
 })

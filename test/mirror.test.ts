@@ -2,6 +2,7 @@ import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import { MirrorStore } from '../index.js'
 import { bearer, buildApp, collectLogs, type TestApp } from './helpers/app.js'
+import { statusWithin as until } from './helpers/mirror.js'
 import { startRedisFor } from './helpers/redis-server.js'
 import { startTcpProxy } from './helpers/tcp-proxy.js'
 
@@ -13,16 +14,6 @@ async function mirrorApp (t: Test, url = server.url, extra: Record<string, unkno
   const built = await buildApp({ store: 'redis', redis: url, mode: 'mirror', storeTimeout: 100, ...extra })
   t.teardown(() => built.app.close())
   return built
-}
-
-/** Polls until the request's status is `status`; returns the milliseconds it took. */
-async function until (app: TestApp['app'], token: string, status: number, limitMs = 10_000): Promise<number> {
-  const started = Date.now()
-  while (Date.now() - started < limitMs) {
-    if ((await app.inject({ url: '/me', headers: bearer(token) })).statusCode === status) return Date.now() - started
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-  throw new Error(`status ${status} not reached within ${limitMs} ms`)
 }
 
 t.test('a revocation through one instance reaches the mirrors of the others', async (t) => {

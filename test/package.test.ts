@@ -16,6 +16,9 @@ import { startRedisFor } from './helpers/redis-server.js'
 // user. One pack and one install serve every test below.
 
 const run = promisify(execFile)
+// npm run build and npm pack, then two child processes: over tap's 30 s default when other work shares the two cores
+// (38 s measured at load average 15).
+t.setTimeout(120_000)
 const root = process.cwd()
 const scratch = mkdtempSync(join(root, '.pack-test-'))
 t.teardown(() => rmSync(scratch, { recursive: true, force: true }))

@@ -16,7 +16,8 @@ async function countEntries (client: Redis, prefix: string): Promise<EntryCounts
   await scanEntries(client, prefix, (entry) => {
     if (entry.kind === 'token') counts.tokens++
     else counts.subjects++
-    counts.keys.push(entry.key)
+    // The CLI's client has no keyPrefix of its own: --key-prefix is the whole prefix.
+    counts.keys.push(prefix + entry.entry)
   })
   return counts
 }

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto'
-import type { EventEmitter } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
 import { describe, withDeadline } from '../deadline.js'
 import { StoreUnavailableError } from '../errors.js'
-import { cutoffKey, jtiKey } from '../keys.js'
+import { cutoffEntry, jtiEntry } from '../keys.js'
 import { DenyList } from './deny-list.js'
-import { RedisStore, type MirrorMessage } from './redis.js'
+import { parseMessage, type MirrorMessage, type Ping } from './mirror-message.js'
+import { Subscription } from './mirror-subscription.js'
+import { RedisStore } from './redis.js'
 import { scanEntries, type ScannedEntry } from './redis-scan.js'
 import type { RevocationClaims, RevocationStore } from './store.js'
 
@@ -27,49 +28,60 @@ export interface MirrorStatus {
   lastSync: number
 }
 
-type Ping = ['p', string]
+/** A failed sync is retried after one heartbeat, then after twice as long each time, up to this many heartbeats. */
+const MAX_RETRY_BEATS = 30
+
+function add (list: DenyList, message: MirrorMessage, now: number): void {
+  if (message[0] === 't') list.addToken(message[1], now + message[2] * 1000)
+  else list.addCutoff(message[1], message[2], now + message[3] * 1000)
+}
 
 /**
  * Mirror mode: every instance keeps the whole live deny-list in process, so a check is a local lookup with no round
- * trip. Writes go to Redis and are published on a channel by the same Lua script; each instance applies what it hears.
- * The mirror trusts itself only while it is in sync: it loads everything with SCAN after subscribing, and it marks
- * itself stale (every check then fails, and onStoreError decides) when the subscriber connection drops or its own
- * heartbeat, published every `heartbeat` ms through Redis, stops coming back. It resyncs fully before trusting itself
- * again, so a revocation made while it was cut off is enforced once it is back.
+ * trip. Every write to Redis, whoever makes it, is published on a channel by the script that writes it; each mirror
+ * applies what it hears. The mirror trusts itself only while it is in sync: a sync subscribes, loads everything with
+ * SCAN, and ends with a marker it publishes and must hear back on the same, never-closed connection; any loss of the
+ * subscription (connection closed, heartbeat not heard for three beats, an entry it cannot hold) marks it stale (every
+ * check then fails, and onStoreError decides) until a new sync succeeds. Failed syncs are retried with a backoff, so a
+ * mirror recovers by itself, an overflowed one included once its entries fit again.
  */
 export class MirrorStore implements RevocationStore {
   readonly writer: RedisStore
-  readonly #subscriber: Redis | Cluster
+  readonly #subscription: Subscription
   readonly #channel: string
   readonly #id = randomUUID()
   readonly #maxEntries: number | undefined
   readonly #heartbeatMs: number
   readonly #log: FastifyBaseLogger | undefined
   #entries: DenyList
+  /** The list a sync is filling; what is heard meanwhile goes into it too. */
   #loading: DenyList | undefined
+  /** Why the list being filled cannot be trusted (a message overflowed it). */
+  #loadError: unknown
+  /** The ping that ends the current sync, and what to call when it is heard. */
+  #marker: { token: string, heard: () => void } | undefined
+  #markers = 0
   #synced = false
+  #closed = false
   #syncing: Promise<void> | undefined
+  #failures = 0
   #lastSync = 0
   #lastHeartbeat = 0
   #timer: NodeJS.Timeout | undefined
   #retry: NodeJS.Timeout | undefined
 
   constructor (options: MirrorStoreOptions) {
-    const keyPrefix = options.keyPrefix ?? 'jwt-revoke:'
-    this.#channel = `${keyPrefix}mirror`
-    this.writer = new RedisStore({ client: options.client, keyPrefix, ownsClient: options.ownsClient, channel: this.#channel, log: options.log })
+    this.writer = new RedisStore({ client: options.client, keyPrefix: options.keyPrefix, ownsClient: options.ownsClient, log: options.log })
+    this.#channel = this.writer.channel
     this.#maxEntries = options.maxEntries
     this.#heartbeatMs = options.heartbeat ?? 1000
     this.#log = options.log
     this.#entries = new DenyList({ maxEntries: this.#maxEntries })
-    // Redis#duplicate and Cluster#duplicate differ only in their optional arguments; called bare, both copy the client.
-    this.#subscriber = (options.client as Redis).duplicate()
-    const events = this.#subscriber as EventEmitter
-    events.on('message', (_channel: string, message: string) => this.#onMessage(message))
-    events.on('close', () => this.#stale('the subscriber connection closed'))
-    events.on('ready', () => { this.#resync() })
-    // Connection errors surface as 'close' and failed syncs; this listener only keeps ioredis from printing them.
-    events.on('error', () => {})
+    this.#subscription = new Subscription(options.client, this.#channel, {
+      message: (text) => this.#onMessage(text),
+      lost: () => this.#stale('the subscriber connection closed'),
+      ready: () => { this.#resync() }
+    })
   }
 
   /** Subscribes, loads the deny-list and starts the heartbeat; resolves after the first full sync. */
@@ -87,54 +99,54 @@ export class MirrorStore implements RevocationStore {
 
   isRevoked ({ jti, sub, iat }: RevocationClaims): boolean {
     if (!this.#synced) throw new StoreUnavailableError('the Redis mirror is not in sync')
-    const prefix = this.writer.keyPrefix
-    return this.#entries.has(jti === undefined ? undefined : jtiKey(prefix, jti, sub), sub === undefined ? undefined : cutoffKey(prefix, sub), iat)
+    return this.#entries.has(jti === undefined ? undefined : jtiEntry(jti, sub), sub === undefined ? undefined : cutoffEntry(sub), iat)
   }
 
   async revoke (claims: { jti: string, sub?: string | undefined }, ttlSeconds: number): Promise<void> {
     await this.writer.revoke(claims, ttlSeconds)
     // Applied here at once: this instance refuses the token as soon as revoke() resolves, without waiting for its echo.
-    this.#apply(['t', jtiKey(this.writer.keyPrefix, claims.jti, claims.sub), ttlSeconds])
+    this.#apply(['t', jtiEntry(claims.jti, claims.sub), ttlSeconds])
   }
 
   async revokeSubject (sub: string, cutoff: number, ttlSeconds: number): Promise<void> {
     await this.writer.revokeSubject(sub, cutoff, ttlSeconds)
-    this.#apply(['c', cutoffKey(this.writer.keyPrefix, sub), cutoff, ttlSeconds])
+    this.#apply(['c', cutoffEntry(sub), cutoff, ttlSeconds])
   }
 
   async close (): Promise<void> {
+    this.#closed = true
     clearInterval(this.#timer)
     clearTimeout(this.#retry)
-    this.#subscriber.disconnect()
+    this.#subscription.close()
     await this.writer.close()
   }
 
+  /** Never throws: an entry the mirror cannot hold makes it stale (the write itself is in Redis, for everyone else). */
   #apply (message: MirrorMessage): void {
     const now = Date.now()
-    for (const list of [this.#entries, this.#loading]) {
-      if (list === undefined) continue
-      if (message[0] === 't') list.addToken(message[1], now + message[2] * 1000)
-      else list.addCutoff(message[1], message[2], now + message[3] * 1000)
+    if (this.#loading !== undefined) {
+      try {
+        add(this.#loading, message, now)
+      } catch (error) {
+        this.#loadError ??= error
+      }
     }
-  }
-
-  #onMessage (text: string): void {
-    let message: MirrorMessage | Ping
+    // Out of sync, the current list is not consulted, and the next sync replaces it.
+    if (!this.#synced) return
     try {
-      message = JSON.parse(text) as MirrorMessage | Ping
-    } catch {
-      return
-    }
-    if (message[0] === 'p') {
-      if (message[1] === this.#id) this.#lastHeartbeat = Date.now()
-      return
-    }
-    try {
-      this.#apply(message)
+      add(this.#entries, message, now)
     } catch (error) {
       // A full mirror cannot hold what others revoke: it must stop answering rather than answer wrong.
       this.#stale(describe(error))
     }
+  }
+
+  #onMessage (text: string): void {
+    const message = parseMessage(text)
+    if (message === undefined) return
+    if (message[0] !== 'p') this.#apply(message)
+    else if (message[1] === this.#id) this.#lastHeartbeat = Date.now()
+    else if (message[1] === this.#marker?.token) this.#marker.heard()
   }
 
   #beat (): void {
@@ -142,42 +154,104 @@ export class MirrorStore implements RevocationStore {
       this.#stale('its heartbeat stopped coming back')
       this.#resync()
     }
-    const ping: Ping = ['p', this.#id]
-    this.writer.client.publish(this.#channel, JSON.stringify(ping)).catch(() => {})
+    this.#publish(['p', this.#id]).catch(() => {})
+  }
+
+  #publish (ping: Ping): Promise<unknown> {
+    return this.writer.client.publish(this.#channel, JSON.stringify(ping))
   }
 
   #stale (reason: string): void {
+    this.#retryLater()
     if (!this.#synced) return
     this.#synced = false
     this.#log?.warn({ reason }, 'jwt-revoke: the Redis mirror is out of sync; checks follow onStoreError until it resyncs')
   }
 
-  /** One full sync at a time; a failed one is retried on the next heartbeat. */
+  #retryLater (): void {
+    if (this.#retry !== undefined || this.#closed) return
+    const delay = this.#heartbeatMs * Math.min(2 ** this.#failures, MAX_RETRY_BEATS)
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined
+      if (!this.#synced) this.#resync()
+    }, delay).unref()
+  }
+
+  /** One full sync at a time. */
   #resync (): Promise<void> {
     this.#syncing ??= this.#sync().finally(() => { this.#syncing = undefined })
     return this.#syncing
   }
 
   async #sync (): Promise<void> {
-    const fresh = new DenyList({ maxEntries: this.#maxEntries })
+    // A closed mirror stops here: another round would open a new subscription.
+    while (!this.#closed) {
+      const fresh = new DenyList({ maxEntries: this.#maxEntries })
+      let complete: boolean
+      try {
+        complete = await this.#load(fresh)
+      } catch (error) {
+        this.#failures++
+        this.#log?.warn({ err: error }, 'jwt-revoke: the Redis mirror could not sync; it will retry')
+        this.#retryLater()
+        return
+      }
+      if (complete) {
+        this.#entries = fresh
+        this.#lastSync = Date.now()
+        this.#lastHeartbeat = this.#lastSync
+        this.#failures = 0
+        this.#synced = true
+        return
+      }
+      this.#log?.warn('jwt-revoke: the Redis mirror lost its subscription while it synced; it syncs again')
+    }
+  }
+
+  /**
+   * Fills `fresh`; answers whether the load ran from start to end on one subscription that never closed. Messages
+   * published while the subscription is down are lost, so a load that saw it close may lack them, and is not trusted.
+   * Subscribed before the SCAN starts, so whatever is written during the SCAN arrives as a message. The load ends with
+   * a marker this mirror publishes: Redis delivers a channel's messages in the order it ran the PUBLISHes, so once the
+   * marker is heard, every write made before the load ended has been either loaded or heard.
+   */
+  async #load (fresh: DenyList): Promise<boolean> {
+    const losses = this.#subscription.losses
+    this.#loadError = undefined
     try {
-      // Subscribed before the SCAN starts: whatever is written during the SCAN arrives as a message.
-      await withDeadline(this.#subscriber.subscribe(this.#channel), 5 * this.#heartbeatMs)
+      await this.#subscribe()
       this.#loading = fresh
       const now = Date.now()
       await scanEntries(this.writer.client, this.writer.keyPrefix, (entry: ScannedEntry) => {
-        if (entry.kind === 'token') fresh.addToken(entry.key, now + entry.ttlMs)
-        else fresh.addCutoff(entry.key, entry.cutoff, now + entry.ttlMs)
+        if (entry.kind === 'token') fresh.addToken(entry.entry, now + entry.ttlMs)
+        else fresh.addCutoff(entry.entry, entry.cutoff, now + entry.ttlMs)
       })
-      this.#entries = fresh
-      this.#lastSync = Date.now()
-      this.#lastHeartbeat = this.#lastSync
-      this.#synced = true
-    } catch (error) {
-      this.#log?.warn({ err: error }, 'jwt-revoke: the Redis mirror could not sync; it will retry')
-      if (!this.#synced) this.#retry = setTimeout(() => { this.#resync() }, this.#heartbeatMs).unref()
+      if (losses !== this.#subscription.losses) return false
+      // Lost while the marker travels, the marker is never heard (this sync fails at the deadline, and is retried),
+      // or heard on the new connection, after messages lost in between: hence the second look at `losses`.
+      await withDeadline(this.#hearMarker(), 5 * this.#heartbeatMs)
+      if (this.#loadError !== undefined) throw this.#loadError
+      return losses === this.#subscription.losses
     } finally {
       this.#loading = undefined
+      this.#marker = undefined
     }
+  }
+
+  async #subscribe (): Promise<void> {
+    try {
+      await withDeadline(this.#subscription.subscribe(), 5 * this.#heartbeatMs)
+    } catch (error) {
+      // That connection (on a Cluster, that node) may never come back: the next attempt opens a new one.
+      this.#subscription.reset()
+      throw error
+    }
+  }
+
+  async #hearMarker (): Promise<void> {
+    const token = `${this.#id}:${++this.#markers}`
+    const heard = new Promise<void>((resolve) => { this.#marker = { token, heard: resolve } })
+    await this.#publish(['p', token])
+    await heard
   }
 }

@@ -1,8 +1,10 @@
-import type { Cluster, Redis } from 'ioredis'
+import { Command, type Cluster, type Pipeline, type Redis } from 'ioredis'
+import { entryKind, redisPrefix } from '../keys.js'
 
+/** An entry (its key without any prefix) with its remaining TTL, and for a cutoff its value. */
 export type ScannedEntry =
-  | { kind: 'token', key: string, ttlMs: number }
-  | { kind: 'cutoff', key: string, cutoff: number, ttlMs: number }
+  | { kind: 'token', entry: string, ttlMs: number }
+  | { kind: 'cutoff', entry: string, cutoff: number, ttlMs: number }
 
 // A key without TTL under our prefix was written by hand: keep it as long as any token could live.
 const NO_TTL_MS = 100 * 365 * 24 * 3600 * 1000
@@ -16,30 +18,42 @@ function keyNodes (client: Redis | Cluster): Redis[] {
   return client.isCluster ? (client as Cluster).nodes('master') : [client as Redis]
 }
 
-async function readBatch (node: Redis, keys: string[], onEntry: (entry: ScannedEntry) => void): Promise<void> {
-  const pipeline = node.pipeline()
-  for (const key of keys) {
-    if (key.endsWith(':cutoff')) pipeline.get(key)
-    pipeline.pttl(key)
+// SCAN answers keys as they are in Redis, with every prefix. They are read back as they are: a command built here
+// carries no keyPrefix, where the client's own commands would prefix them a second time.
+function raw (name: string, key: string): Command {
+  return new Command(name, [key], { replyEncoding: 'utf8' })
+}
+
+interface Found { key: string, entry: string, kind: 'token' | 'cutoff' }
+
+async function readBatch (node: Redis, found: Found[], onEntry: (entry: ScannedEntry) => void): Promise<void> {
+  // pipeline() is typed as a plain chain of commands; sendCommand, which takes a command as built, is Pipeline's own.
+  const pipeline = node.pipeline() as unknown as Pipeline
+  for (const { key, kind } of found) {
+    if (kind === 'cutoff') pipeline.sendCommand(raw('get', key))
+    pipeline.sendCommand(raw('pttl', key))
   }
   // exec() answers null only for a discarded MULTI, which a plain pipeline never is.
   const replies = await pipeline.exec() as Array<[Error | null, unknown]>
   let at = 0
-  for (const key of keys) {
-    const cutoff = key.endsWith(':cutoff') ? replies[at++]?.[1] : undefined
+  for (const { entry, kind } of found) {
+    const cutoff = kind === 'cutoff' ? replies[at++]?.[1] : undefined
     const pttl = Number(replies[at++]?.[1])
     // A key that expired between SCAN and PTTL answers -2: it is handed on already expired, and dropped as such.
     const ttlMs = pttl === -1 ? NO_TTL_MS : pttl
-    if (cutoff === undefined) onEntry({ kind: 'token', key, ttlMs })
-    else onEntry({ kind: 'cutoff', key, cutoff: Number(cutoff), ttlMs })
+    if (kind === 'token') onEntry({ kind, entry, ttlMs })
+    else onEntry({ kind, entry, cutoff: Number(cutoff), ttlMs })
   }
 }
 
 /**
- * Reads every revocation entry under `prefix` (SCAN, so Redis is never blocked the way KEYS would block it), node by
- * node on a Cluster, and hands each to onEntry with its remaining TTL. Returns how many entries it read.
+ * Reads every revocation entry under `keyPrefix` (SCAN, so Redis is never blocked the way KEYS would block it), node
+ * by node on a Cluster, and hands each to onEntry with its remaining TTL. Keys are matched with the client's own
+ * keyPrefix in front (ioredis leaves SCAN's MATCH alone), and only keys shaped as this package writes them count.
+ * Returns how many entries it read.
  */
-export async function scanEntries (client: Redis | Cluster, prefix: string, onEntry: (entry: ScannedEntry) => void): Promise<number> {
+export async function scanEntries (client: Redis | Cluster, keyPrefix: string, onEntry: (entry: ScannedEntry) => void): Promise<number> {
+  const prefix = redisPrefix(client, keyPrefix)
   const match = `${globEscape(prefix)}{*`
   let count = 0
   const counting = (entry: ScannedEntry): void => {
@@ -51,7 +65,12 @@ export async function scanEntries (client: Redis | Cluster, prefix: string, onEn
     do {
       const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000)
       cursor = next
-      const ours = keys.filter((key) => key.endsWith(':cutoff') || key.includes('}:jti'))
+      const ours: Found[] = []
+      for (const key of keys) {
+        const entry = key.slice(prefix.length)
+        const kind = entryKind(entry)
+        if (kind !== undefined) ours.push({ key, entry, kind })
+      }
       if (ours.length > 0) await readBatch(node, ours, counting)
     } while (cursor !== '0')
   }

@@ -1,8 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
 import { withDeadline } from '../deadline.js'
-import { cutoffKey, jtiKey } from '../keys.js'
+import { cutoffEntry, cutoffKey, jtiEntry, jtiKey } from '../keys.js'
 import { MgetBatch } from './mget-batch.js'
+import { mirrorChannel, type MirrorMessage } from './mirror-message.js'
 import type { RevocationClaims, RevocationStore } from './store.js'
 
 export interface RedisStoreOptions {
@@ -12,21 +13,20 @@ export interface RedisStoreOptions {
   keyPrefix?: string
   /** Close the client in close(): true only for a client this package created. */
   ownsClient?: boolean
-  /** Publish every write on this channel, in the same script as the write (mirror mode). */
-  channel?: string
   /** Where start() warns about a Redis configuration that can lose revocations. */
   log?: FastifyBaseLogger
 }
 
-/** What a write publishes for mirrors: ['t', key, ttlSeconds] for a token, ['c', key, cutoff, ttlSeconds] for a cutoff. */
-export type MirrorMessage = ['t', string, number] | ['c', string, number, number]
+// Every write is published for mirrors in the same script as the write, whoever writes (a lookup or a mirror instance,
+// the CLI, a RedisStore built by hand): no write can land unannounced, so a fleet that mixes them agrees on every
+// revocation. A PUBLISH stores nothing in Redis: it is copied to the subscribers' connections, or dropped.
 
 // Keeps the later of two cutoffs: a revokeSubject with an older `before` must never shorten an earlier revocation.
-// With a channel (ARGV[3]) the write is published in the same script, so no write can land unannounced.
+// A cutoff that changes nothing is not published.
 const SET_LATER_CUTOFF = `local current = tonumber(redis.call('GET', KEYS[1]))
 if current and current >= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-if ARGV[3] then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1`
 
 const SET_AND_PUBLISH = `redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
@@ -42,8 +42,9 @@ return 1`
 export class RedisStore implements RevocationStore {
   readonly client: Redis | Cluster
   readonly keyPrefix: string
+  /** Where every write is published: `<client keyPrefix><keyPrefix>mirror`. */
+  readonly channel: string
   readonly #ownsClient: boolean
-  readonly #channel: string | undefined
   readonly #log: FastifyBaseLogger | undefined
   readonly #batch: MgetBatch | undefined
 
@@ -51,7 +52,7 @@ export class RedisStore implements RevocationStore {
     this.client = options.client
     this.keyPrefix = options.keyPrefix ?? 'jwt-revoke:'
     this.#ownsClient = options.ownsClient ?? false
-    this.#channel = options.channel
+    this.channel = mirrorChannel(options.client, this.keyPrefix)
     this.#log = options.log
     // One MGET per event-loop turn for all its checks. A Cluster keeps one MGET per check: its keys span slots.
     if (isSingleRedis(options.client)) this.#batch = new MgetBatch(options.client)
@@ -87,19 +88,15 @@ export class RedisStore implements RevocationStore {
   }
 
   async revoke ({ jti, sub }: { jti: string, sub?: string | undefined }, ttlSeconds: number): Promise<void> {
-    const key = jtiKey(this.keyPrefix, jti, sub)
-    if (this.#channel === undefined) {
-      await this.client.set(key, '1', 'EX', ttlSeconds)
-      return
-    }
-    const message: MirrorMessage = ['t', key, ttlSeconds]
-    await this.client.eval(SET_AND_PUBLISH, 1, key, ttlSeconds, this.#channel, JSON.stringify(message))
+    const entry = jtiEntry(jti, sub)
+    const message: MirrorMessage = ['t', entry, ttlSeconds]
+    await this.client.eval(SET_AND_PUBLISH, 1, this.keyPrefix + entry, ttlSeconds, this.channel, JSON.stringify(message))
   }
 
   async revokeSubject (sub: string, cutoff: number, ttlSeconds: number): Promise<void> {
-    const key = cutoffKey(this.keyPrefix, sub)
-    const publish = this.#channel === undefined ? [] : [this.#channel, JSON.stringify(['c', key, cutoff, ttlSeconds] satisfies MirrorMessage)]
-    await this.client.eval(SET_LATER_CUTOFF, 1, key, cutoff, ttlSeconds, ...publish)
+    const entry = cutoffEntry(sub)
+    const message: MirrorMessage = ['c', entry, cutoff, ttlSeconds]
+    await this.client.eval(SET_LATER_CUTOFF, 1, this.keyPrefix + entry, cutoff, ttlSeconds, this.channel, JSON.stringify(message))
   }
 
   async close (): Promise<void> {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { promisify } from 'node:util'
-import { Cluster, Redis } from 'ioredis'
+import { Cluster, Redis, type ClusterOptions } from 'ioredis'
 import { startRedis, type RedisServer } from './redis-server.js'
 
 const run = promisify(execFile)
@@ -16,8 +16,8 @@ export interface ClusterNode {
 /** A real Redis Cluster of three primaries (no replicas) on free loopback ports. */
 export interface RedisCluster {
   readonly nodes: readonly ClusterNode[]
-  /** A new ioredis Cluster client (closed by teardown). */
-  client (): Cluster
+  /** A new ioredis Cluster client, with these options on top of the defaults (closed by teardown). */
+  client (options?: ClusterOptions): Cluster
   /** The slot Redis computes for a key (CLUSTER KEYSLOT, asked of a real node). */
   keySlot (key: string): Promise<number>
   /** The primary that currently serves a slot. */
@@ -113,9 +113,10 @@ export async function startCluster (): Promise<RedisCluster> {
 
     return {
       nodes,
-      client () {
+      client (options = {}) {
         const client = new Cluster([{ host: '127.0.0.1', port: servers[0]!.port }], {
-          redisOptions: { maxRetriesPerRequest: 1 }
+          redisOptions: { maxRetriesPerRequest: 1 },
+          ...options
         })
         clients.push(client)
         return client
