@@ -10,11 +10,11 @@ import { bearerAuth, type RouteDeps } from './deps.js'
 export const accountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, users, passwords, delivery, limits }) => {
   app.post<{ Body: Static<typeof Registration> }>('/auth/register', {
     // Each registration costs an argon2 hash and a user entry: limited per client IP.
-    config: { jwtRevoke: false, ...perIp(limits.register) },
+    config: { jwtRevoke: false, ...perIp(limits?.register) },
     schema: { tags: ['account'], body: Registration, response: { 201: User, 409: ErrorReply, ...tooManyRequests } }
   }, async (request, reply) => {
     const hash = await passwords.hash(request.body.password)
-    const user = users.create(request.body.username, hash)
+    const user = await users.create(request.body.username, hash)
     if (user === undefined) throw new UsernameTakenError()
     return reply.code(201).send({ id: user.id, username: user.username })
   })
@@ -23,8 +23,8 @@ export const accountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, 
     onRequest: accessOnly(app),
     schema: { tags: ['account'], security: bearerAuth, response: { 200: User, ...unauthorized } }
   }, async (request) => {
-    const user = users.findById(accessClaims(request).sub)
-    // A valid token of a user this process does not know (users live in memory: another instance, a restart).
+    const user = await users.findById(accessClaims(request).sub)
+    // A valid token of a user the store does not know (in memory: a restart, or another instance without REDIS_URL).
     if (user === undefined) throw new InvalidCredentialsError()
     return { id: user.id, username: user.username }
   })
@@ -40,12 +40,10 @@ export const accountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, 
       response: { 200: TokenPair, ...unauthorized, 403: ErrorReply }
     }
   }, async (request, reply) => {
-    const user = users.findById(accessClaims(request).sub)
+    const user = await users.findById(accessClaims(request).sub)
     if (user === undefined) throw new InvalidCredentialsError()
     // A 403, not a 401: the session is fine, and a client that logs out on any 401 must not do so here.
     if (!await passwords.verify(user.passwordHash, request.body.currentPassword)) throw new WrongPasswordError()
-    await auth.changePassword(user, request.body.newPassword)
-    await auth.endAllSessions(user.id)
-    return delivery.send(reply, await auth.startSession(user, userAgentOf(request)))
+    return delivery.send(reply, await auth.changePassword(user, request.body.newPassword, userAgentOf(request)))
   })
 }

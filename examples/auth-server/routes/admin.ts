@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { UserNotFoundError } from '../errors.js'
 import { accessClaims, adminOnly } from '../guards.js'
 import { ErrorReply, NoContent, SessionSummaryList, UsernameParams, unauthorized } from '../schemas.js'
-import type { User } from '../users.js'
+import type { User } from '../users/store.js'
 import { bearerAuth, type RouteDeps } from './deps.js'
 import { sessionSummary } from './sessions.js'
 
@@ -20,8 +20,8 @@ export const adminRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, us
   }
   const errors = { ...unauthorized, 403: ErrorReply, 404: ErrorReply }
 
-  function target (username: string): User {
-    const user = users.findByName(username)
+  async function target (username: string): Promise<User> {
+    const user = await users.findByName(username)
     if (user === undefined) throw new UserNotFoundError()
     return user
   }
@@ -30,7 +30,7 @@ export const adminRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, us
     onRequest: adminOnly(app),
     schema: { ...schema, response: { 204: NoContent, ...errors } }
   }, async (request, reply) => {
-    const user = target(request.params.username)
+    const user = await target(request.params.username)
     // Logout everywhere on the user's behalf: a subject cutoff refuses every token issued so far, access and
     // refresh alike, even one no session tracks; every session is ended. The user may log in again afterwards.
     await auth.endAllSessions(user.id)
@@ -43,7 +43,7 @@ export const adminRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, us
     onRequest: adminOnly(app),
     schema: { ...schema, response: { 200: SessionSummaryList, ...errors } }
   }, async (request) => {
-    const sessions = await auth.sessions.list(target(request.params.username).id)
+    const sessions = await auth.sessions.list((await target(request.params.username)).id)
     return sessions.map(sessionSummary)
   })
 }

@@ -13,7 +13,7 @@ export const oauthRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, li
   app.post<{ Body: Static<typeof RevocationRequest> }>('/oauth/revoke', {
     // The revocation hook would answer 401 to a request carrying a revoked Bearer token; RFC 7009 wants none of that.
     // Anyone may call it without credentials, and each call verifies a signature: limited per client IP.
-    config: { jwtRevoke: false, ...perIp(limits.revoke) },
+    config: { jwtRevoke: false, ...perIp(limits?.revoke) },
     // RFC 7009 errors have their own shape (RFC 6749 section 5.2), so validation errors are answered here.
     attachValidation: true,
     schema: {

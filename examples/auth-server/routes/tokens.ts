@@ -14,8 +14,8 @@ export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, de
 
   app.post<{ Body: Static<typeof Credentials> }>('/auth/login', {
     // Two limits: per client IP (onRequest, before the body is even parsed), then per username (see perUsername).
-    config: { ...publicRoute, ...perIp(limits.loginPerIp) },
-    preHandler: perUsername(app, limits.loginPerUsername),
+    config: { ...publicRoute, ...perIp(limits?.loginPerIp) },
+    preHandler: perUsername(app, limits?.loginPerUsername),
     schema: { tags: ['tokens'], body: Credentials, response: { 200: TokenPair, ...unauthorized, ...tooManyRequests } }
   }, async (request, reply) => {
     const user = await auth.checkPassword(request.body.username, request.body.password)
@@ -23,7 +23,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, de
   })
 
   app.post<{ Body: Static<typeof OptionalRefreshBody> }>('/auth/refresh', {
-    config: { ...publicRoute, ...perIp(limits.refresh) },
+    config: { ...publicRoute, ...perIp(limits?.refresh) },
     // With the cookie the body may be empty; without it refreshToken is required (a 400 naming it when missing).
     preValidation: delivery.cookie ? bodyOptional : undefined,
     schema: {

@@ -1,4 +1,4 @@
-import type { Role } from '../users.js'
+import type { Role } from '../users/store.js'
 
 /** A token the session store tracks: its id and expiry (Unix seconds), all the deny-list needs to revoke it. */
 export interface TokenRef {
