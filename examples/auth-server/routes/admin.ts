@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { UserNotFoundError } from '../errors.js'
 import { accessClaims, adminOnly } from '../guards.js'
-import { ErrorReply, NoContent, SessionSummaryList, UsernameParams, unauthorized } from '../schemas.js'
+import { badRequest, described, ErrorReply, noContent, notAdmin, SessionSummaryList, UsernameParams, unauthorized } from '../schemas.js'
 import type { User } from '../users/store.js'
 import { bearerAuth, type RouteDeps } from './deps.js'
 import { sessionSummary } from './sessions.js'
@@ -18,7 +18,7 @@ export const adminRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, us
     security: bearerAuth,
     params: UsernameParams
   }
-  const errors = { ...unauthorized, 403: ErrorReply, 404: ErrorReply }
+  const errors = { ...badRequest, ...unauthorized, ...notAdmin, 404: described('No user of that name', ErrorReply) }
 
   async function target (username: string): Promise<User> {
     const user = await users.findByName(username)
@@ -28,7 +28,11 @@ export const adminRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, us
 
   app.post<{ Params: Static<typeof UsernameParams> }>('/admin/users/:username/logout', {
     onRequest: adminOnly(app),
-    schema: { ...schema, response: { 204: NoContent, ...errors } }
+    schema: {
+      ...schema,
+      summary: 'Force-logout a user: every token of theirs is revoked, every session ends (they may log in again)',
+      response: { 204: noContent('Every token and session of the user is revoked'), ...errors }
+    }
   }, async (request, reply) => {
     const user = await target(request.params.username)
     // Logout everywhere on the user's behalf: a subject cutoff refuses every token issued so far, access and
@@ -41,7 +45,11 @@ export const adminRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, us
 
   app.get<{ Params: Static<typeof UsernameParams> }>('/admin/users/:username/sessions', {
     onRequest: adminOnly(app),
-    schema: { ...schema, response: { 200: SessionSummaryList, ...errors } }
+    schema: {
+      ...schema,
+      summary: 'A user\'s live sessions, oldest first',
+      response: { 200: described('The sessions', SessionSummaryList), ...errors }
+    }
   }, async (request) => {
     const sessions = await auth.sessions.list((await target(request.params.username)).id)
     return sessions.map(sessionSummary)

@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { perIp } from '../rate-limits.js'
-import { OAuthError, RevocationRequest, tooManyRequests } from '../schemas.js'
+import { described, noContent, OAuthError, RevocationRequest, tooManyRequests } from '../schemas.js'
 import type { RouteDeps } from './deps.js'
 
 /**
@@ -18,9 +18,14 @@ export const oauthRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, li
     attachValidation: true,
     schema: {
       tags: ['oauth'],
+      summary: 'RFC 7009 token revocation: the token is its own credential, no client authentication',
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
       body: RevocationRequest,
-      response: { 200: { description: 'Revoked, or nothing to revoke', type: 'null' }, 400: OAuthError, ...tooManyRequests }
+      response: {
+        200: noContent('Revoked, or nothing to revoke (the same answer for any token, valid or not)'),
+        400: described('invalid_request (no token), or unsupported_token_type (a verified token of another type)', OAuthError),
+        ...tooManyRequests(limits !== undefined)
+      }
     }
   }, async (request, reply) => {
     if (request.validationError !== undefined) {
