@@ -5,10 +5,10 @@ import { formatBytes } from '../lib/cli/output.js'
 import { LONGEST_TTL } from '../lib/ttl.js'
 import { bearer, buildApp, type TestApp } from './helpers/app.js'
 import { cli, cliChild, unsignedToken } from './helpers/cli-run.js'
-import { freePort, startRedisFor } from './helpers/redis-server.js'
+import { freePort, listened, startRedisFor } from './helpers/redis-server.js'
 
 const server = await startRedisFor(t)
-const client = new Redis(server.url)
+const client = listened(new Redis(server.url))
 t.teardown(() => client.quit())
 const env = { REDIS_URL: server.url }
 const deadUrl = `redis://127.0.0.1:${await freePort()}`
@@ -18,7 +18,7 @@ t.setTimeout(120_000)
 
 /** A Fastify app using the plugin on the same Redis, with the given key prefix. */
 async function pluginApp (t: Test, keyPrefix = 'jwt-revoke:'): Promise<TestApp> {
-  const borrowed = new Redis(server.url)
+  const borrowed = listened(new Redis(server.url))
   const test = await buildApp({ store: 'redis', redis: borrowed, keyPrefix })
   t.teardown(async () => {
     await test.app.close()

@@ -4,6 +4,7 @@ import t from 'tap'
 import { Redis } from 'ioredis'
 import { childEnv } from '../helpers/child-env.js'
 import { newName, PASSWORD, variants } from '../helpers/example-app.js'
+import { listened } from '../helpers/redis-server.js'
 
 interface Started {
   child: ChildProcess
@@ -81,7 +82,7 @@ t.test('npm run example with REDIS_URL and JWT_SECRET: sessions go to Redis', as
   const post = poster(server.base)
   t.equal((await post('/auth/register', { username, password: PASSWORD })).status, 201)
   t.equal((await post('/auth/login', { username, password: PASSWORD })).status, 200)
-  const client = new Redis(redis?.redisUrl ?? '')
+  const client = listened(new Redis(redis?.redisUrl ?? ''))
   t.teardown(() => client.quit())
   t.equal((await client.keys('auth-server:sessions:*:session:*')).length, 1, 'the session is in Redis')
   t.equal(await stop(server), 0)
