@@ -17,7 +17,8 @@ interface Started {
 async function startServer (env: Record<string, string>): Promise<Started> {
   // The test runner's own environment must not decide which store or secret the example uses.
   const { JWT_SECRET: _secret, REDIS_URL: _url, ...inherited } = childEnv()
-  const child = spawn('node_modules/.bin/tsx', ['examples/auth-server/server.ts'], {
+  // tsx as a loader of this node, not its CLI (a second process in between), so the signal reaches the server itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/auth-server/server.ts'], {
     env: { ...inherited, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''
