@@ -5,10 +5,10 @@ import { formatBytes } from '../lib/cli/output.js'
 import { LONGEST_TTL } from '../lib/ttl.js'
 import { bearer, buildApp, type TestApp } from './helpers/app.js'
 import { cli, cliChild, unsignedToken } from './helpers/cli-run.js'
-import { freePort, startRedisFor } from './helpers/redis-server.js'
+import { freePort, listened, startRedisFor } from './helpers/redis-server.js'
 
 const server = await startRedisFor(t)
-const client = new Redis(server.url)
+const client = listened(new Redis(server.url))
 t.teardown(() => client.quit())
 const env = { REDIS_URL: server.url }
 const deadUrl = `redis://127.0.0.1:${await freePort()}`
@@ -18,7 +18,7 @@ t.setTimeout(120_000)
 
 /** A Fastify app using the plugin on the same Redis, with the given key prefix. */
 async function pluginApp (t: Test, keyPrefix = 'jwt-revoke:'): Promise<TestApp> {
-  const borrowed = new Redis(server.url)
+  const borrowed = listened(new Redis(server.url))
   const test = await buildApp({ store: 'redis', redis: borrowed, keyPrefix })
   t.teardown(async () => {
     await test.app.close()
@@ -103,7 +103,8 @@ t.test('revoke <token> writes exactly the key the plugin reads: the app refuses 
 
   const { code, stdout, stderr } = await cli(['revoke', `Bearer ${token}`], env)
   t.equal(code, 0)
-  t.equal(stderr, '')
+  t.match(stderr, /^warning: the key prefix 'jwt-revoke:' held no entry of fastify-jwt-revoke before this command: unless this is the app's first revocation, the app uses another keyPrefix \(pass the same with --key-prefix\)\n$/,
+    'the first entry under the prefix: the CLI says the prefix was empty')
   t.match(stdout, /^Revoked token jti=\S+ sub=alice \(decoded from the token, whose signature was not verified\): deny-listed for 36\d\d s, until \d{4}-/)
   t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 401, 'the plugin sees the revocation')
   t.equal((await app.inject({ url: '/me', headers: bearer(other) })).statusCode, 200, 'other tokens of the subject pass')
@@ -230,6 +231,30 @@ t.test('stats: live token ids and subject cutoffs, counted apart, and their memo
   t.teardown(() => client.config('SET', 'maxmemory-policy', 'noeviction'))
   const warned = await cli(['stats', '--key-prefix', prefix], env)
   t.match(warned.stdout, /maxmemory-policy: {2}volatile-lru\nwarning: maxmemory-policy is volatile-lru: Redis may evict revocations/)
+})
+
+t.test('the CLI warns on stderr when its prefix holds no entry of the plugin: another keyPrefix, most likely', async (t) => {
+  const { app, sign } = await pluginApp(t, 'app-prefix:')
+  const token = sign({ sub: 'heidi' })
+  await app.revoke(sign({ sub: 'heidi' }))
+  // Keys under the prefix that are not entries of the plugin do not count.
+  await client.set('warn:{x}:other', '1')
+  const empty = /^warning: the key prefix 'warn:' holds no entry of fastify-jwt-revoke on this Redis: if the app has revoked anything, it uses another keyPrefix \(pass the same with --key-prefix\)\n$/
+  for (const argv of [['check', token], ['stats'], ['stats', '--json']]) {
+    const result = await cli([...argv, '--key-prefix', 'warn:'], env)
+    t.equal(result.code, 0, argv.join(' '))
+    t.match(result.stderr, empty, `${argv[0] ?? ''}: warned`)
+  }
+  const revoked = await cli(['revoke-subject', 'heidi', '--key-prefix', 'warn:'], env)
+  t.match(revoked.stderr, /^warning: the key prefix 'warn:' held no entry of fastify-jwt-revoke before this command/)
+  t.equal((await cli(['revoke-subject', 'heidi', '--key-prefix', 'warn:'], env)).stderr, '', 'the second time it holds one')
+
+  // The app's prefix: no warning, whether the token is revoked or not.
+  for (const argv of [['check', token], ['stats'], ['revoke', token], ['check', token]]) {
+    const result = await cli([...argv, '--key-prefix', 'app-prefix:'], env)
+    t.equal(result.stderr, '', `${argv[0] ?? ''} under the app's prefix: no warning`)
+  }
+  t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 401)
 })
 
 t.test('stats reads more than one MEMORY USAGE batch', async (t) => {

@@ -2,10 +2,10 @@ import { Redis } from 'ioredis'
 import t from 'tap'
 import { MAX_KEYS_PER_MGET, MgetBatch } from '../lib/stores/mget-batch.js'
 import { bearer, buildApp } from './helpers/app.js'
-import { startRedisFor } from './helpers/redis-server.js'
+import { listened, startRedisFor } from './helpers/redis-server.js'
 
 const server = await startRedisFor(t)
-const admin = new Redis(server.url)
+const admin = listened(new Redis(server.url))
 t.teardown(() => admin.quit())
 
 async function mgetCalls (client: Redis): Promise<number> {
@@ -14,7 +14,7 @@ async function mgetCalls (client: Redis): Promise<number> {
 }
 
 function pipelined (url: string): Redis {
-  const client = new Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 1 })
+  const client = listened(new Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 1 }))
   t.teardown(() => client.status === 'end' ? undefined : client.quit())
   return client
 }
@@ -73,7 +73,7 @@ t.test('through the plugin: concurrent checks share MGETs and each gets its own 
 })
 
 t.test('every single-Redis client batches: a URL the plugin connects, a plain borrowed client, a pipelined one', async (t) => {
-  const plain = new Redis(server.url)
+  const plain = listened(new Redis(server.url))
   t.teardown(() => plain.quit())
   for (const [label, redis] of [['URL', server.url], ['plain client', plain], ['auto-pipelining client', pipelined(server.url)]] as const) {
     const { app, sign } = await buildApp({ store: 'redis', redis })
@@ -101,7 +101,7 @@ t.test(`a turn with more than ${MAX_KEYS_PER_MGET} keys is split into MGETs of a
 })
 
 t.test("a client with ioredis's own keyPrefix: the batch reads the prefixed keys the writes made", async (t) => {
-  const prefixed = new Redis(server.url, { keyPrefix: 'tenant-a:' })
+  const prefixed = listened(new Redis(server.url, { keyPrefix: 'tenant-a:' }))
   t.teardown(() => prefixed.quit())
   const { app, sign } = await buildApp({ store: 'redis', redis: prefixed, keyPrefix: 'kp:' })
   t.teardown(() => app.close())
@@ -115,7 +115,7 @@ t.test("a client with ioredis's own keyPrefix: the batch reads the prefixed keys
 
 t.test('while Redis does not answer, lookups beyond maxWaiting are refused at once; all resume when it answers', async (t) => {
   const frozen = await startRedisFor(t)
-  const client = new Redis(frozen.url)
+  const client = listened(new Redis(frozen.url))
   t.teardown(() => client.quit())
   await client.ping()
   const batch = new MgetBatch(client, { maxWaiting: 3 })

@@ -3,11 +3,11 @@ import t, { type Test } from 'tap'
 import { MirrorStore } from '../index.js'
 import { bearer, buildApp, collectLogs, type TestApp } from './helpers/app.js'
 import { statusWithin as until } from './helpers/mirror.js'
-import { startRedisFor } from './helpers/redis-server.js'
+import { listened, startRedisFor } from './helpers/redis-server.js'
 import { startTcpProxy } from './helpers/tcp-proxy.js'
 
 const server = await startRedisFor(t)
-const admin = new Redis(server.url)
+const admin = listened(new Redis(server.url))
 t.teardown(() => admin.quit())
 
 async function mirrorApp (t: Test, url = server.url, extra: Record<string, unknown> = {}): Promise<TestApp> {
@@ -69,7 +69,7 @@ t.test('cut off from Redis: fail closed, then resync and enforce what was revoke
 t.test('a silent partition is caught by the heartbeat', async (t) => {
   const proxy = await startTcpProxy(server.port)
   t.teardown(() => proxy.close())
-  const client = new Redis(proxy.port, '127.0.0.1', { maxRetriesPerRequest: 1 })
+  const client = listened(new Redis(proxy.port, '127.0.0.1', { maxRetriesPerRequest: 1 }))
   const store = new MirrorStore({ client, heartbeat: 100, ownsClient: true })
   await store.start()
   t.teardown(() => store.close())
@@ -129,7 +129,7 @@ t.test('a sync that fails is retried until it succeeds', async (t) => {
   const proxy = await startTcpProxy(server.port)
   t.teardown(() => proxy.close())
   proxy.cut()
-  const client = new Redis(proxy.port, '127.0.0.1')
+  const client = listened(new Redis(proxy.port, '127.0.0.1'))
   client.on('error', () => {})
   const logs = collectLogs('warn')
   const log = (await buildApp({}, {}, { logger: logs.logger })).app

@@ -6,10 +6,10 @@ import t from 'tap'
 import jwtRevoke, { RedisStore } from '../index.js'
 import { cutoffKey, encodeId, jtiKey } from '../lib/keys.js'
 import { bearer, buildApp, collectLogs, SECRET } from './helpers/app.js'
-import { startRedisFor } from './helpers/redis-server.js'
+import { listened, startRedisFor } from './helpers/redis-server.js'
 
 const server = await startRedisFor(t)
-const client = new Redis(server.url)
+const client = listened(new Redis(server.url))
 t.teardown(() => client.quit())
 
 t.test('keys: plain ids stay readable, any other id is hashed, and both keys of a token share one hash tag', async (t) => {

@@ -20,15 +20,25 @@ import { MemorySessionStore } from './sessions/memory.js'
 import { RedisSessionStore } from './sessions/redis.js'
 import type { SessionStore } from './sessions/store.js'
 import { Tokens } from './tokens.js'
-import { UserStore } from './users.js'
+import { MemoryUserStore } from './users/memory.js'
+import { RedisUserStore } from './users/redis.js'
+import type { UserStore } from './users/store.js'
 
 export interface AuthServerOptions {
   /** HS256 key of every token. */
   jwtSecret: string
-  /** A redis:// URL: the deny-list and the sessions go to Redis, shared by every instance. Default: in memory. */
+  /**
+   * A redis:// URL: the deny-list, the sessions, the users and the rate-limit counters go to Redis, shared by every
+   * instance (which must then share jwtSecret too). Default: in memory.
+   */
   redisUrl?: string | undefined
-  /** Prefix of every Redis key the example writes (deny-list and sessions). */
+  /** Prefix of the Redis keys of the example's own data: sessions, users, rate-limit counters. */
   keyPrefix?: string
+  /**
+   * keyPrefix of the plugin's deny-list. Default: the plugin's own default, `jwt-revoke:`, which is also the ops CLI's
+   * default, so `fastify-jwt-revoke revoke <token>` acts on this app without a --key-prefix.
+   */
+  denyListPrefix?: string
   /** Seconds an access token lives: minutes, since a stolen one stays usable until revoked or expired. */
   accessTokenTtl?: number
   /** Seconds a refresh token lives; every rotation starts a new period (a session idle that long ends). */
@@ -43,8 +53,11 @@ export interface AuthServerOptions {
   refreshCookie?: boolean
   /** The admin's username; unset, the first user to register is the admin. */
   adminUsername?: string | undefined
-  /** Brute-force limits of the public routes; each one left out keeps its default (rate-limits.ts). */
-  rateLimits?: Partial<RateLimits>
+  /**
+   * Brute-force limits of the public routes; each one left out keeps its default (rate-limits.ts). `false` turns them
+   * all off: for scripted tests of the app, never in production.
+   */
+  rateLimits?: Partial<RateLimits> | false
   /** argon2 cost; argon2's defaults unless set (tests use cheap ones). */
   hashing?: HashingOptions
   logger?: FastifyServerOptions['logger']
@@ -81,29 +94,33 @@ export async function buildAuthServer (options: AuthServerOptions): Promise<Fast
   if (settings.refreshCookie === true) await app.register(fastifyCookie)
 
   let sessions: SessionStore
+  let users: UserStore
   if (settings.redisUrl === undefined) {
     await app.register(jwtRevoke, { store: 'memory', maxTokenLifetime: settings.refreshTokenTtl })
     sessions = new MemorySessionStore()
+    users = new MemoryUserStore(settings.adminUsername)
   } else {
     // @fastify/redis made this client, so it quits it on close, after the server has stopped taking requests.
     await app.register(fastifyRedis, { url: settings.redisUrl })
     await app.register(jwtRevoke, {
-      store: 'redis', keyPrefix: `${settings.keyPrefix}revoked:`, maxTokenLifetime: settings.refreshTokenTtl
+      store: 'redis', keyPrefix: settings.denyListPrefix, maxTokenLifetime: settings.refreshTokenTtl
     })
     sessions = new RedisSessionStore(app.redis, `${settings.keyPrefix}sessions:`)
+    users = new RedisUserStore(app.redis, `${settings.keyPrefix}users:`, settings.adminUsername)
   }
   // After @fastify/redis (the limits share its client) and before the routes (the plugin hooks their creation).
-  await registerRateLimits(app, settings.redisUrl === undefined ? undefined : `${settings.keyPrefix}rate-limit:`)
+  if (settings.rateLimits !== false) {
+    await registerRateLimits(app, settings.redisUrl === undefined ? undefined : `${settings.keyPrefix}rate-limit:`)
+  }
 
   await registerDocs(app)
-  const users = new UserStore(settings.adminUsername)
   const passwords = new Passwords(settings.hashing)
   const tokens = new Tokens(app.jwt, { access: settings.accessTokenTtl, refresh: settings.refreshTokenTtl })
   const deps: RouteDeps = {
     auth: new Auth({ app, users, sessions, tokens, passwords, reuseGrace: settings.refreshReuseGrace }),
     users,
     passwords,
-    limits: { ...defaultRateLimits, ...settings.rateLimits },
+    limits: settings.rateLimits === false ? undefined : { ...defaultRateLimits, ...settings.rateLimits },
     delivery: new PairDelivery({
       cookie: settings.refreshCookie === true, accessTtl: settings.accessTokenTtl, refreshTtl: settings.refreshTokenTtl
     })

@@ -4,7 +4,7 @@ import { InvalidCredentialsError, InvalidRefreshTokenError } from './errors.js'
 import type { Passwords } from './passwords.js'
 import { liveAccess, type SessionRecord, type SessionStore } from './sessions/store.js'
 import type { SignedPair, Tokens } from './tokens.js'
-import type { User, UserStore } from './users.js'
+import type { User, UserStore } from './users/store.js'
 
 export interface AuthDependencies {
   app: FastifyInstance
@@ -48,7 +48,7 @@ export class Auth {
 
   /** The user, when the password is theirs. An unknown name costs one argon2 verification too (no timing oracle). */
   async checkPassword (username: string, password: string): Promise<User> {
-    const user = this.#users.findByName(username)
+    const user = await this.#users.findByName(username)
     const valid = await this.#passwords.verify(user?.passwordHash, password)
     if (!valid || user === undefined) throw new InvalidCredentialsError()
     return user
@@ -121,18 +121,21 @@ export class Auth {
    * Logs the user out everywhere: one subject cutoff refuses every token issued up to now, even one no session
    * tracks, and every session is ended. Tokens issued later (a new login) carry a later iat.
    */
-  async endAllSessions (userId: string): Promise<void> {
+  async endAllSessions (userId: string): Promise<number> {
     const cutoff = Math.floor(Date.now() / 1000)
-    const user = this.#users.findById(userId)
-    if (user !== undefined) user.tokensCutoff = Math.max(user.tokensCutoff, cutoff)
+    await this.#users.raiseTokensCutoff(userId, cutoff)
     await this.#app.revokeSubject(userId, { before: cutoff })
     const sessions = await this.#sessions.list(userId)
     // A session that started in this second was signed with an iat above the cutoff: end each explicitly.
     await Promise.all(sessions.map((session) => this.endSession(userId, session.id)))
+    return cutoff
   }
 
-  async changePassword (user: User, newPassword: string): Promise<void> {
-    user.passwordHash = await this.#passwords.hash(newPassword)
+  /** Sets the new password, logs out every session of the user, and starts a new one for the caller. */
+  async changePassword (user: User, newPassword: string, userAgent: string): Promise<SignedPair> {
+    await this.#users.setPasswordHash(user.id, await this.#passwords.hash(newPassword))
+    const cutoff = await this.endAllSessions(user.id)
+    return await this.startSession({ ...user, tokensCutoff: Math.max(user.tokensCutoff, cutoff) }, userAgent)
   }
 
   async #revokeFamily (session: SessionRecord): Promise<void> {

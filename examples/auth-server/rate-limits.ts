@@ -1,5 +1,6 @@
-import fastifyRateLimit, { type RateLimitOptions } from '@fastify/rate-limit'
+import fastifyRateLimit, { type FastifyRateLimitOptions, type FastifyRateLimitStore, type FastifyRateLimitStoreCtor, type RateLimitOptions } from '@fastify/rate-limit'
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify'
+import type { Redis } from 'ioredis'
 import { RateLimitedError } from './errors.js'
 
 /** At most `max` requests per `perSeconds` (a fixed window that starts with the first request). */
@@ -33,6 +34,37 @@ export const defaultRateLimits: RateLimits = {
 }
 
 /**
+ * The counters in Redis, each a fixed window: `<prefix><method><url>:<ip>` for a route's own limit,
+ * `<prefix><key>` for a limiter made with createRateLimit, whose keyGenerator names it (`login-username:carol`).
+ * @fastify/rate-limit's built-in Redis store names a counter after its route, and so files a createRateLimit counter,
+ * which has none, under `undefinedundefined-`: this store is the same counter with readable keys.
+ */
+function redisCounters (client: Redis, prefix: string): FastifyRateLimitStoreCtor {
+  class RedisCounters implements FastifyRateLimitStore {
+    readonly #prefix: string
+
+    // The plugin constructs the store with its options, which this one does not need; child() names the counters.
+    constructor (_options: FastifyRateLimitOptions = {}, name = '') {
+      this.#prefix = prefix + name
+    }
+
+    incr (key: string, callback: (error: Error | null, result?: { current: number, ttl: number }) => void, timeWindow: number): void {
+      const counter = this.#prefix + key
+      // The window starts with the first request (PEXPIRE NX: Redis 7) and is not extended by later ones.
+      client.multi().incr(counter).pexpire(counter, timeWindow, 'NX').pttl(counter).exec().then((replies) => {
+        callback(null, { current: Number(replies?.[0]?.[1]), ttl: Number(replies?.[2]?.[1]) })
+      }, (error: Error) => callback(error))
+    }
+
+    child (route: Parameters<FastifyRateLimitStore['child']>[0] & { routeInfo?: { method?: string, url?: string } }): FastifyRateLimitStore {
+      const { method, url } = route.routeInfo ?? {}
+      return new RedisCounters({}, url === undefined ? '' : `${String(method)}${url}:`)
+    }
+  }
+  return RedisCounters
+}
+
+/**
  * Registers @fastify/rate-limit for the routes that opt in (none are limited by default). With `redisPrefix` the
  * counters live in Redis under that prefix, so a limit holds across every instance; without, each instance counts in
  * its own memory.
@@ -41,15 +73,15 @@ export async function registerRateLimits (app: FastifyInstance, redisPrefix: str
   await app.register(fastifyRateLimit, {
     global: false,
     // The ioredis client of @fastify/redis, the one the deny-list uses: no second connection.
-    ...redisPrefix === undefined ? {} : { redis: app.redis, nameSpace: redisPrefix },
+    ...redisPrefix === undefined ? {} : { store: redisCounters(app.redis, redisPrefix) },
     // The plugin sets Retry-After itself; the builder only makes the body match the app's other errors.
     errorResponseBuilder: (_request, context) => new RateLimitedError(String(Math.ceil(context.ttl / 1000)))
   })
 }
 
-/** Route config of a route limited per client IP. */
-export function perIp (limit: Limit): { rateLimit: RateLimitOptions } {
-  return { rateLimit: { max: limit.max, timeWindow: limit.perSeconds * 1000 } }
+/** Route config of a route limited per client IP; none when the limits are off. */
+export function perIp (limit: Limit | undefined): { rateLimit?: RateLimitOptions } {
+  return limit === undefined ? {} : { rateLimit: { max: limit.max, timeWindow: limit.perSeconds * 1000 } }
 }
 
 /**
@@ -63,13 +95,12 @@ export function perIp (limit: Limit): { rateLimit: RateLimitOptions } {
  * for one window by sending wrong passwords. A key of IP + username would avoid that, but would give a botnet `max`
  * guesses per IP; protecting the account wins here, and the window is short.
  */
-export function perUsername (app: FastifyInstance, limit: Limit): preHandlerAsyncHookHandler {
+export function perUsername (app: FastifyInstance, limit: Limit | undefined): preHandlerAsyncHookHandler | undefined {
+  if (limit === undefined) return undefined
   const check = app.createRateLimit({
     max: limit.max,
     timeWindow: limit.perSeconds * 1000,
-    // Names compare case-insensitively (users.ts), so must their counters: ALICE and alice are one account. (In
-    // Redis the plugin files a createRateLimit counter under `<prefix>undefinedundefined-<key>`, having no route to
-    // name it after: odd, but harmless.)
+    // Names compare case-insensitively (users/store.ts), so must their counters: ALICE and alice are one account.
     keyGenerator: (request) => `login-username:${usernameOf(request.body).toLowerCase()}`
   })
   return async (request, reply) => {

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { CloneType, Type, type TSchema } from '@sinclair/typebox'
 
 // Every body and response is declared here, so Fastify validates input (a 400 naming the field) and the OpenAPI
 // document is generated from the same schemas. Every string has a maxLength: oversized input is a 400, never work.
@@ -84,10 +84,30 @@ export const OAuthError = Type.Object({
   error_description: Type.Optional(Type.String())
 })
 
-export const NoContent = Type.Null({ description: 'No content' })
+/** A response schema with the description the OpenAPI document gives that response. */
+export function described<T extends TSchema> (description: string, schema: T): T {
+  return CloneType(schema, { description })
+}
+
+/** A 204 answer, described. */
+export function noContent (description: string): TSchema {
+  return Type.Null({ description })
+}
+
+/** The 400 of every route that takes a body or path parameters: Fastify's validation error, naming the field. */
+export const badRequest = {
+  400: described('The body or a path parameter does not match the schema (the message names the field)', ErrorReply)
+}
 
 /** The 401 every authenticated route can answer. */
-export const unauthorized = { 401: ErrorReply }
+export const unauthorized = {
+  401: described('No valid access token: missing, malformed, expired, revoked, or a refresh token', ErrorReply)
+}
 
-/** The 429 of the rate-limited routes. */
-export const tooManyRequests = { 429: ErrorReply }
+/** The 429 of a rate-limited route, when the limits are on. */
+export function tooManyRequests (limited: boolean): { 429?: TSchema } {
+  return limited ? { 429: described('Too many requests: retry after Retry-After seconds', ErrorReply) } : {}
+}
+
+/** The 403 of the admin routes. */
+export const notAdmin = { 403: described('The access token is valid, but not an administrator\'s', ErrorReply) }

@@ -1,7 +1,7 @@
 // The entry point of `npm run example`. Environment: PORT (default 3000), HOST (default 127.0.0.1), JWT_SECRET
 // (default: a random one, logged as such), REDIS_URL (default: everything in memory), REFRESH_REUSE_GRACE (seconds,
 // default 0), REFRESH_COOKIE=1 (refresh token in an httpOnly cookie), ADMIN_USERNAME (default: the first user to
-// register is the admin).
+// register is the admin), RATE_LIMITS=off (no brute-force limits, for scripted tests; default on).
 import { randomBytes } from 'node:crypto'
 import { buildAuthServer, storeName, type AuthServerOptions } from './app.js'
 
@@ -18,7 +18,15 @@ function count (name: string, fallback: number): number {
   return value
 }
 
+/** RATE_LIMITS: on (the default) or off. */
+function rateLimitsOn (): boolean {
+  const value = env('RATE_LIMITS') ?? 'on'
+  if (value !== 'on' && value !== 'off') throw new Error('RATE_LIMITS must be on or off')
+  return value === 'on'
+}
+
 const secretFromEnv = env('JWT_SECRET')
+const limited = rateLimitsOn()
 const options: AuthServerOptions = {
   // Never a hard-coded secret: without JWT_SECRET each start signs with a new random key.
   jwtSecret: secretFromEnv ?? randomBytes(32).toString('base64url'),
@@ -26,13 +34,20 @@ const options: AuthServerOptions = {
   refreshReuseGrace: count('REFRESH_REUSE_GRACE', 0),
   refreshCookie: env('REFRESH_COOKIE') === '1',
   adminUsername: env('ADMIN_USERNAME'),
+  ...limited ? {} : { rateLimits: false },
   logger: { level: env('LOG_LEVEL') ?? 'info' }
 }
 
 const app = await buildAuthServer(options)
 if (secretFromEnv === undefined) {
-  app.log.warn('JWT_SECRET is not set: signing with a random secret, so tokens will not survive a restart')
+  app.log.warn(options.redisUrl === undefined
+    ? 'JWT_SECRET is not set: signing with a random secret, so tokens will not survive a restart'
+    : 'JWT_SECRET is not set: signing with a random secret, so tokens will not survive a restart, and no other ' +
+      'instance on this Redis accepts them (every instance must be started with the same JWT_SECRET)')
+} else if (options.redisUrl !== undefined) {
+  app.log.info('every instance sharing this Redis must be started with the same JWT_SECRET, or it refuses the others\' tokens')
 }
+if (!limited) app.log.warn('RATE_LIMITS=off: no brute-force limits on login, register, refresh and /oauth/revoke; never in production')
 
 let closing = false
 async function shutdown (signal: string): Promise<void> {

@@ -5,6 +5,7 @@ import type { TokenRef, Target } from './args.js'
 import { withRedis } from './connect.js'
 import { asUsage } from './errors.js'
 import { claimLabel, isoTime, type Outcome } from './output.js'
+import { emptyPrefixWarning, prefixHasEntries } from './prefix.js'
 
 const NOT_VERIFIED = ' (decoded from the token, whose signature was not verified)'
 // Keys are filed under the subject: a jti given without --sub names the entry of a token that has no sub claim.
@@ -13,6 +14,13 @@ const NO_SUB = '\nNote: no --sub was given, so this only concerns a token withou
 // The plugin's own store: the CLI writes and reads exactly the keys the plugin does.
 function storeOf (client: Redis, target: Target): RedisStore {
   return new RedisStore({ client, keyPrefix: target.keyPrefix })
+}
+
+/** Runs `write` after looking whether the prefix held any entry: the warning when it held none. */
+async function writing (client: Redis, target: Target, write: (store: RedisStore) => Promise<void>): Promise<string | undefined> {
+  const used = await prefixHasEntries(client, target.keyPrefix)
+  await write(storeOf(client, target))
+  return used ? undefined : emptyPrefixWarning(target.keyPrefix, 'before')
 }
 
 function noSub (claims: { sub?: string | undefined }, decoded: boolean): string {
@@ -27,10 +35,11 @@ export async function revoke (target: Target, { claims, decoded }: TokenRef): Pr
     return { code: 0, json, text: `Nothing to do: token ${claimLabel(claims)} is past its lifetime plus the ${target.clockSkew} s clock skew; no server accepts it any more.` }
   }
   // Claims were read with the jti required, as the plugin's revoke() reads them.
-  await withRedis(target.redisUrl, (client) => storeOf(client, target).revoke({ jti: claims.jti as string, sub: claims.sub }, ttl))
+  const warning = await withRedis(target.redisUrl, (client) => writing(client, target, (store) => store.revoke({ jti: claims.jti as string, sub: claims.sub }, ttl)))
   const until = nowSeconds() + ttl
   return {
     code: 0,
+    warning,
     json: { ...json, ttlSeconds: ttl, until: isoTime(until) },
     text: `Revoked token ${claimLabel(claims)}${decoded ? NOT_VERIFIED : ''}: deny-listed for ${ttl} s, until ${isoTime(until)}.${noSub(claims, decoded)}`
   }
@@ -43,20 +52,25 @@ export async function revokeSubject (target: Target, sub: string, before: number
   if (ttl <= 0) {
     return { code: 0, json, text: `Nothing to do: every token ${issued} has expired (cutoff lifetime ${target.cutoffLifetime} s, clock skew ${target.clockSkew} s).` }
   }
-  await withRedis(target.redisUrl, (client) => storeOf(client, target).revokeSubject(sub, cutoff, ttl))
+  const warning = await withRedis(target.redisUrl, (client) => writing(client, target, (store) => store.revokeSubject(sub, cutoff, ttl)))
   return {
     code: 0,
+    warning,
     json: { ...json, ttlSeconds: ttl },
     text: `Revoked every token ${issued}, for ${ttl} s. (A later cutoff already stored for this subject is kept.)`
   }
 }
 
 export async function check (target: Target, { claims, decoded }: TokenRef): Promise<Outcome> {
-  const revoked = await withRedis(target.redisUrl, async (client) => await storeOf(client, target).isRevoked(claims))
+  const { revoked, used } = await withRedis(target.redisUrl, async (client) => {
+    const revoked = await storeOf(client, target).isRevoked(claims)
+    return { revoked, used: revoked || await prefixHasEntries(client, target.keyPrefix) }
+  })
   const expired = claims.exp !== undefined && claims.exp < nowSeconds()
   const label = `token ${claimLabel(claims)}${decoded ? NOT_VERIFIED : ''}`
   return {
     code: revoked ? 1 : 0,
+    warning: used ? undefined : emptyPrefixWarning(target.keyPrefix, 'now'),
     json: { command: 'check', revoked, jti: claims.jti, sub: claims.sub, iat: claims.iat, exp: claims.exp, expired, decoded },
     text: (revoked ? `REVOKED: ${label}` : `Not revoked: ${label}`) + (expired ? `; it expired at ${isoTime(claims.exp as number)} anyway` : '') +
       noSub(claims, decoded)

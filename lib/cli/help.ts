@@ -16,6 +16,9 @@ Commands:
   check           Exit 1 if the token is revoked (its jti, or its subject's cutoff), 0 if not.
   stats           Live entries (revoked token ids, subject cutoffs) and the memory they use.
 
+When the key prefix holds no entry of the plugin at all (before a revoke, or for check and stats), the CLI
+warns on stderr: the app most likely sets another keyPrefix.
+
 Keys live under the token's subject: give --sub whenever the token has a sub claim, or the entry written (or
 looked up) is that of a token without subject, which the plugin never consults for this token.
 

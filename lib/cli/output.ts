@@ -5,6 +5,8 @@ export interface Outcome {
   code: 0 | 1
   text: string
   json: Record<string, unknown>
+  /** Said on stderr, in both modes: something the operator should look at although the command succeeded. */
+  warning?: string | undefined
 }
 
 export interface Output { write (chunk: string): unknown }
@@ -30,8 +32,9 @@ export function formatBytes (bytes: number): string {
   return `${value.toFixed(1)} ${units[unit]}`
 }
 
-export function writeOutcome (io: { stdout: Output }, json: boolean, outcome: Outcome): void {
+export function writeOutcome (io: { stdout: Output, stderr: Output }, json: boolean, outcome: Outcome): void {
   io.stdout.write(json ? JSON.stringify({ ok: true, ...outcome.json }) + '\n' : outcome.text + '\n')
+  if (outcome.warning !== undefined) io.stderr.write(`warning: ${outcome.warning}\n`)
 }
 
 /** Usage errors exit 2 with a pointer to help; anything else (Redis unreachable, a refused write) exits 1. */

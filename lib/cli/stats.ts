@@ -3,6 +3,7 @@ import { scanEntries } from '../stores/redis-scan.js'
 import type { Target } from './args.js'
 import { withRedis } from './connect.js'
 import { formatBytes, type Outcome } from './output.js'
+import { emptyPrefixWarning } from './prefix.js'
 
 // MEMORY USAGE is asked in pipelines of this many keys: one round trip per batch, never one huge reply.
 const BATCH = 1000
@@ -48,6 +49,7 @@ export async function stats (target: Target): Promise<Outcome> {
   const warning = policy === 'noeviction' ? '' : `\nwarning: maxmemory-policy is ${policy}: Redis may evict revocations under memory pressure; use noeviction`
   return {
     code: 0,
+    warning: tokens + subjects === 0 ? emptyPrefixWarning(target.keyPrefix, 'now') : undefined,
     json: { command: 'stats', keyPrefix: target.keyPrefix, tokens, subjects, entries: tokens + subjects, memoryBytes: bytes, usedMemory, maxmemoryPolicy: policy },
     text: [
       `Live revocation entries under '${target.keyPrefix}':`,

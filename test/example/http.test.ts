@@ -55,6 +55,41 @@ t.test('the OpenAPI document and the docs page', async (t) => {
   t.match(await page.text(), /swagger/i)
 })
 
+interface Operation {
+  summary?: string
+  requestBody?: unknown
+  parameters?: unknown[]
+  security?: unknown[]
+  responses: Record<string, { description?: string }>
+}
+
+t.test('OpenAPI: every operation has a summary, every response a description, and the 400s, 401s and 429s are listed', async (t) => {
+  for (const rateLimits of [undefined, false] as const) {
+    const app = await buildExample(t, { name: 'memory' }, { refreshCookie: rateLimits === false, ...rateLimits === false ? { rateLimits } : {} })
+    // Only operations sit under the paths of this document (no path-level fields), so each entry is one.
+    const generated: unknown = app.swagger()
+    const spec = generated as { paths: Record<string, Record<string, Operation>> }
+    const operations = Object.entries(spec.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, operation })))
+    t.equal(operations.length, 12, 'every route is documented')
+    for (const { name, operation } of operations) {
+      t.match(operation.summary, /^\S.{10,}/, `${name}: a summary`)
+      for (const [code, response] of Object.entries(operation.responses)) {
+        t.ok(response.description !== undefined && response.description !== '' && response.description !== 'Default Response',
+          `${name} ${code}: described (${response.description ?? 'no description'})`)
+      }
+      const codes = Object.keys(operation.responses)
+      const takesInput = operation.requestBody !== undefined || (operation.parameters?.length ?? 0) > 0
+      t.equal(codes.includes('400'), takesInput, `${name}: a 400 listed exactly when it takes a body or parameters`)
+      if (operation.security !== undefined) t.ok(codes.includes('401'), `${name}: the 401 of an authenticated route`)
+    }
+    for (const name of ['POST /auth/register', 'POST /auth/login', 'POST /auth/refresh', 'POST /oauth/revoke']) {
+      const listed = operations.find((operation) => operation.name === name)?.operation.responses['429'] !== undefined
+      t.equal(listed, rateLimits === undefined, `${name}: 429 listed ${rateLimits === undefined ? 'with' : 'only with'} the limits on`)
+    }
+  }
+})
+
 t.test('refreshCookie: the refresh token travels in an httpOnly, Secure, SameSite=Strict cookie', async (t) => {
   const http = await listen(await buildExample(t, { name: 'memory' }, { refreshCookie: true }))
   const username = newName()

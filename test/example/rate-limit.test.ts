@@ -30,6 +30,17 @@ function assertLimited (t: Test, reply: LightMyRequestResponse, window: number):
 }
 
 for (const variant of await variants(t)) {
+  t.test(`${variant.name} store, rateLimits: false (RATE_LIMITS=off): nothing is limited`, async (t) => {
+    const keyPrefix = uniquePrefix()
+    const client = new Client(await buildExample(t, variant, { rateLimits: false, keyPrefix }))
+    const { username } = await client.signup()
+    for (let i = 0; i < 12; i++) t.equal((await login(client, '10.0.5.1', username, 'wrong password')).statusCode, 401)
+    const last = await login(client, '10.0.5.1', username)
+    t.equal(last.statusCode, 200, 'past every default limit, per IP and per username')
+    t.equal(last.headers['x-ratelimit-limit'], undefined, 'and no rate-limit headers')
+    if (variant.name === 'redis') t.same(await client.app.redis.keys(`${keyPrefix}*rate-limit*`), [], 'no counter in Redis')
+  })
+
   t.test(`${variant.name} store`, async (t) => {
     t.test('the (N+1)th login from one IP is a 429, whatever the usernames; another IP is not limited', async (t) => {
       const client = await limited(t, variant, { loginPerIp: { max: 3, perSeconds: MINUTE } })
@@ -105,7 +116,14 @@ for (const variant of await variants(t)) {
         assertLimited(t, login3, MINUTE)
         assertLimited(t, register3, MINUTE)
         const keys = await second.app.redis.keys(`${prefix}rate-limit:*`)
-        t.ok(keys.length > 0, 'the counters live in the Redis the plugin uses, under the app prefix')
+        t.same(keys.sort(), [
+          `${prefix}rate-limit:POST/auth/login:10.0.4.1`,
+          `${prefix}rate-limit:POST/auth/login:10.0.4.2`,
+          `${prefix}rate-limit:POST/auth/register:10.0.4.1`,
+          `${prefix}rate-limit:login-username:${name.toLowerCase()}`
+        ], 'the counters live in the Redis the plugin uses, under the app prefix, named after the route or the username')
+        const ttl = await second.app.redis.pttl(`${prefix}rate-limit:login-username:${name.toLowerCase()}`)
+        t.ok(ttl > 0 && ttl <= MINUTE * 1000, `each counter expires with its window (${ttl} ms)`)
       } else {
         t.equal(login3.statusCode, 401)
         t.equal(register3.statusCode, 201)

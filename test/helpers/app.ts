@@ -3,7 +3,7 @@ import fastifyJwt, { type FastifyJWTOptions } from '@fastify/jwt'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import { Redis } from 'ioredis'
 import jwtRevoke, { type JwtRevokeOptions } from '../../index.js'
-import { startRedisFor, type RedisServer } from './redis-server.js'
+import { listened, type RedisServer, startRedisFor } from './redis-server.js'
 
 export const SECRET = 'a-test-secret-that-is-long-enough-for-hs256'
 
@@ -76,14 +76,14 @@ export async function storeVariants (t: TapLike): Promise<StoreVariant[]> {
   // Each Redis variant has a server of its own, so a suite may count the keys it left.
   const redisVariant = async (name: 'redis' | 'redis-pipelined', enableAutoPipelining: boolean): Promise<StoreVariant> => {
     const server = await startRedisFor(t)
-    const client = new Redis(server.url)
+    const client = listened(new Redis(server.url))
     clients.push(client)
     return {
       name,
       redis: server,
       client,
       options: (extra = {}) => {
-        const borrowed = new Redis(server.url, { maxRetriesPerRequest: 1, enableAutoPipelining })
+        const borrowed = listened(new Redis(server.url, { maxRetriesPerRequest: 1, enableAutoPipelining }))
         clients.push(borrowed)
         return { store: 'redis', redis: borrowed, ...extra }
       }

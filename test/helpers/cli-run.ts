@@ -23,7 +23,8 @@ export async function cli (argv: string[], env: Record<string, string | undefine
 /** Runs the real entry file as an operator would: a child process, its exit code and its output streams. */
 export function cliChild (argv: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile('node_modules/.bin/tsx', ['lib/cli/bin.ts', ...argv], { env: childEnv(env), timeout: 30_000 }, (error, stdout, stderr) => {
+    // tsx as a loader of this node, not its CLI, which would start a second node process for every run.
+    execFile(process.execPath, ['--import', 'tsx', 'lib/cli/bin.ts', ...argv], { env: childEnv(env), timeout: 30_000 }, (error, stdout, stderr) => {
       // execFile reports a non-zero exit as an error carrying the code; that exit code is what is under test.
       resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr })
     })

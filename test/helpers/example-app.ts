@@ -44,7 +44,7 @@ export async function buildExample (t: Teardown, variant: Variant, options: Part
     redisUrl: variant.redisUrl,
     keyPrefix: uniquePrefix(),
     ...options,
-    rateLimits: { ...UNREACHED_LIMITS, ...options.rateLimits }
+    rateLimits: options.rateLimits === false ? false : { ...UNREACHED_LIMITS, ...options.rateLimits }
   })
   t.teardown(() => app.close())
   await app.ready()

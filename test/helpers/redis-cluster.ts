@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { promisify } from 'node:util'
 import { Cluster, Redis, type ClusterOptions } from 'ioredis'
-import { startRedis, type RedisServer } from './redis-server.js'
+import { listened, type RedisServer, startRedis } from './redis-server.js'
 
 const run = promisify(execFile)
 
@@ -73,7 +73,7 @@ export async function startCluster (): Promise<RedisCluster> {
     ], { timeout: 30_000 })
     const nodes: ClusterNode[] = []
     for (const server of servers) {
-      const admin = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: 1 })
+      const admin = listened(new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: 1 }))
       admins.push(admin)
       nodes.push({ server, admin, id: String(await admin.call('CLUSTER', 'MYID')) })
     }
@@ -114,10 +114,10 @@ export async function startCluster (): Promise<RedisCluster> {
     return {
       nodes,
       client (options = {}) {
-        const client = new Cluster([{ host: '127.0.0.1', port: servers[0]!.port }], {
+        const client = listened(new Cluster([{ host: '127.0.0.1', port: servers[0]!.port }], {
           redisOptions: { maxRetriesPerRequest: 1 },
           ...options
-        })
+        }))
         clients.push(client)
         return client
       },

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Cluster, Redis } from 'ioredis'
 
 /** A real redis-server child process on a free loopback port. */
 export interface RedisServer {
@@ -90,6 +91,17 @@ export async function startRedis (args: string[] = []): Promise<RedisServer> {
     pause: () => child?.kill('SIGSTOP'),
     resume: () => child?.kill('SIGCONT')
   }
+}
+
+/**
+ * Every ioredis client a test makes goes through this: it gets an 'error' listener. Tests stop, pause and restart
+ * servers on purpose, and a client without a listener prints each failed reconnect as "[ioredis] Unhandled error
+ * event" with a stack trace, which reads like a failure in a passing run. The tests judge errors by the replies and
+ * logs they assert on, never by this output.
+ */
+export function listened<T extends Redis | Cluster> (client: T): T {
+  client.on('error', () => {})
+  return client
 }
 
 interface Teardown { teardown (fn: () => unknown): void }

@@ -1,13 +1,13 @@
 import t, { type Test } from 'tap'
 import { Redis } from 'ioredis'
 import { bearer, buildApp, type TestApp } from '../helpers/app.js'
-import { startRedisFor, type RedisServer } from '../helpers/redis-server.js'
+import { listened, type RedisServer, startRedisFor } from '../helpers/redis-server.js'
 import { inBatches, sleep } from '../helpers/reliability.js'
 
 // Issue 4: what survives a Redis restart (with and without persistence), and instances that share one Redis.
 
 async function appOn (t: Test, redis: RedisServer, mode: Mode = 'lookup'): Promise<TestApp> {
-  const client = new Redis(redis.url, { maxRetriesPerRequest: 1 })
+  const client = listened(new Redis(redis.url, { maxRetriesPerRequest: 1 }))
   const built = await buildApp({ store: 'redis', redis: client, storeTimeout: 1000, mode })
   t.teardown(async () => {
     await built.app.close()
@@ -20,7 +20,7 @@ type Mode = 'lookup' | 'mirror'
 
 /** Kills redis-server with SIGKILL (no shutdown, no final fsync) and waits until the process is gone. */
 async function crash (redis: RedisServer): Promise<void> {
-  const admin = new Redis(redis.url)
+  const admin = listened(new Redis(redis.url))
   const pid = Number(/process_id:(\d+)/.exec(await admin.info('server'))?.[1])
   admin.disconnect()
   process.kill(pid, 'SIGKILL')
@@ -64,7 +64,7 @@ t.test('AOF (appendfsync always): revocations made before a crash (SIGKILL) and 
   t.same(new Set(await statusesOf(app, revoked)), new Set([401]), 'every revoked token is still refused')
   t.equal((await statusesOf(app, [bySubject]))[0], 401, 'the subject cutoff survived too')
   t.same(new Set(await statusesOf(app, kept)), new Set([200]), 'the others are still accepted')
-  const client = new Redis(redis.url)
+  const client = listened(new Redis(redis.url))
   t.teardown(() => client.disconnect())
   const ttls = await Promise.all((await client.keys('jwt-revoke:*')).map((key) => client.ttl(key)))
   t.equal(ttls.length, 51)

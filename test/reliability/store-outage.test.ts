@@ -2,7 +2,7 @@ import t, { type Test } from 'tap'
 import { Redis } from 'ioredis'
 import type { FastifyInstance } from 'fastify'
 import { bearer, buildApp, collectLogs } from '../helpers/app.js'
-import { startRedisFor, type RedisServer } from '../helpers/redis-server.js'
+import { listened, type RedisServer, startRedisFor } from '../helpers/redis-server.js'
 import { rejection, sleep, timed } from '../helpers/reliability.js'
 
 // Issue 4, faults: a Redis that dies or freezes under load. Fail-closed ('deny') answers 503 within a bound, never
@@ -126,7 +126,7 @@ t.test('Redis stopped under load, deny: 503 within the bound, nothing revoked ac
 t.test('Redis frozen by SIGSTOP under load, deny: same bounds, recovers on SIGCONT', async (t) => {
   // A borrowed client with ioredis defaults: the TCP connection stays up, commands just never get an answer.
   await denyUnderOutage(t, 'paused', (redis) => {
-    const client = new Redis(redis.url)
+    const client = listened(new Redis(redis.url))
     t.teardown(() => client.disconnect())
     return client
   })
@@ -137,7 +137,7 @@ const storeFailures = (logs: LogLine[]): LogLine[] => logs.filter((line) => Stri
 
 t.test('Redis stopped, allow: requests pass, and the failure is logged', async (t) => {
   const redis = await startRedisFor(t)
-  const client = new Redis(redis.url, { maxRetriesPerRequest: 1 })
+  const client = listened(new Redis(redis.url, { maxRetriesPerRequest: 1 }))
   t.teardown(() => client.disconnect())
   const { logger, lines: logs } = collectLogs('error')
   const plugin = { store: 'redis', redis: client, storeTimeout: STORE_TIMEOUT, onStoreError: 'allow' } as const

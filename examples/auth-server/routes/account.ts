@@ -3,28 +3,43 @@ import type { FastifyPluginAsync } from 'fastify'
 import { InvalidCredentialsError, UsernameTakenError, WrongPasswordError } from '../errors.js'
 import { accessClaims, accessOnly, userAgentOf } from '../guards.js'
 import { perIp } from '../rate-limits.js'
-import { ErrorReply, PasswordChange, Registration, TokenPair, User, tooManyRequests, unauthorized } from '../schemas.js'
+import { badRequest, described, ErrorReply, PasswordChange, Registration, TokenPair, User, tooManyRequests, unauthorized } from '../schemas.js'
 import { bearerAuth, type RouteDeps } from './deps.js'
 
 /** Register, the current user, and password change. */
 export const accountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, users, passwords, delivery, limits }) => {
   app.post<{ Body: Static<typeof Registration> }>('/auth/register', {
     // Each registration costs an argon2 hash and a user entry: limited per client IP.
-    config: { jwtRevoke: false, ...perIp(limits.register) },
-    schema: { tags: ['account'], body: Registration, response: { 201: User, 409: ErrorReply, ...tooManyRequests } }
+    config: { jwtRevoke: false, ...perIp(limits?.register) },
+    schema: {
+      tags: ['account'],
+      summary: 'Register a user (the first one is the admin, unless ADMIN_USERNAME names another)',
+      body: Registration,
+      response: {
+        201: described('The new user', User),
+        ...badRequest,
+        409: described('The username is taken, in any letter case', ErrorReply),
+        ...tooManyRequests(limits !== undefined)
+      }
+    }
   }, async (request, reply) => {
     const hash = await passwords.hash(request.body.password)
-    const user = users.create(request.body.username, hash)
+    const user = await users.create(request.body.username, hash)
     if (user === undefined) throw new UsernameTakenError()
     return reply.code(201).send({ id: user.id, username: user.username })
   })
 
   app.get('/me', {
     onRequest: accessOnly(app),
-    schema: { tags: ['account'], security: bearerAuth, response: { 200: User, ...unauthorized } }
+    schema: {
+      tags: ['account'],
+      summary: 'The user of the access token',
+      security: bearerAuth,
+      response: { 200: described('The user', User), ...unauthorized }
+    }
   }, async (request) => {
-    const user = users.findById(accessClaims(request).sub)
-    // A valid token of a user this process does not know (users live in memory: another instance, a restart).
+    const user = await users.findById(accessClaims(request).sub)
+    // A valid token of a user the store does not know (in memory: a restart, or another instance without REDIS_URL).
     if (user === undefined) throw new InvalidCredentialsError()
     return { id: user.id, username: user.username }
   })
@@ -35,17 +50,21 @@ export const accountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, 
     onRequest: accessOnly(app),
     schema: {
       tags: ['account'],
+      summary: 'Change the password: every session of the user ends, the caller gets a new pair',
       security: bearerAuth,
       body: PasswordChange,
-      response: { 200: TokenPair, ...unauthorized, 403: ErrorReply }
+      response: {
+        200: described('The password is changed; the new pair of the session that replaces the caller\'s', TokenPair),
+        ...badRequest,
+        ...unauthorized,
+        403: described('The current password is wrong (the session stays valid)', ErrorReply)
+      }
     }
   }, async (request, reply) => {
-    const user = users.findById(accessClaims(request).sub)
+    const user = await users.findById(accessClaims(request).sub)
     if (user === undefined) throw new InvalidCredentialsError()
     // A 403, not a 401: the session is fine, and a client that logs out on any 401 must not do so here.
     if (!await passwords.verify(user.passwordHash, request.body.currentPassword)) throw new WrongPasswordError()
-    await auth.changePassword(user, request.body.newPassword)
-    await auth.endAllSessions(user.id)
-    return delivery.send(reply, await auth.startSession(user, userAgentOf(request)))
+    return delivery.send(reply, await auth.changePassword(user, request.body.newPassword, userAgentOf(request)))
   })
 }

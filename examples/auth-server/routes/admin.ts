@@ -2,8 +2,8 @@ import type { Static } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { UserNotFoundError } from '../errors.js'
 import { accessClaims, adminOnly } from '../guards.js'
-import { ErrorReply, NoContent, SessionSummaryList, UsernameParams, unauthorized } from '../schemas.js'
-import type { User } from '../users.js'
+import { badRequest, described, ErrorReply, noContent, notAdmin, SessionSummaryList, UsernameParams, unauthorized } from '../schemas.js'
+import type { User } from '../users/store.js'
 import { bearerAuth, type RouteDeps } from './deps.js'
 import { sessionSummary } from './sessions.js'
 
@@ -18,19 +18,23 @@ export const adminRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, us
     security: bearerAuth,
     params: UsernameParams
   }
-  const errors = { ...unauthorized, 403: ErrorReply, 404: ErrorReply }
+  const errors = { ...badRequest, ...unauthorized, ...notAdmin, 404: described('No user of that name', ErrorReply) }
 
-  function target (username: string): User {
-    const user = users.findByName(username)
+  async function target (username: string): Promise<User> {
+    const user = await users.findByName(username)
     if (user === undefined) throw new UserNotFoundError()
     return user
   }
 
   app.post<{ Params: Static<typeof UsernameParams> }>('/admin/users/:username/logout', {
     onRequest: adminOnly(app),
-    schema: { ...schema, response: { 204: NoContent, ...errors } }
+    schema: {
+      ...schema,
+      summary: 'Force-logout a user: every token of theirs is revoked, every session ends (they may log in again)',
+      response: { 204: noContent('Every token and session of the user is revoked'), ...errors }
+    }
   }, async (request, reply) => {
-    const user = target(request.params.username)
+    const user = await target(request.params.username)
     // Logout everywhere on the user's behalf: a subject cutoff refuses every token issued so far, access and
     // refresh alike, even one no session tracks; every session is ended. The user may log in again afterwards.
     await auth.endAllSessions(user.id)
@@ -41,9 +45,13 @@ export const adminRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, us
 
   app.get<{ Params: Static<typeof UsernameParams> }>('/admin/users/:username/sessions', {
     onRequest: adminOnly(app),
-    schema: { ...schema, response: { 200: SessionSummaryList, ...errors } }
+    schema: {
+      ...schema,
+      summary: 'A user\'s live sessions, oldest first',
+      response: { 200: described('The sessions', SessionSummaryList), ...errors }
+    }
   }, async (request) => {
-    const sessions = await auth.sessions.list(target(request.params.username).id)
+    const sessions = await auth.sessions.list((await target(request.params.username)).id)
     return sessions.map(sessionSummary)
   })
 }

@@ -2,14 +2,15 @@ import type { Auth } from '../auth.js'
 import type { PairDelivery } from '../delivery.js'
 import type { Passwords } from '../passwords.js'
 import type { RateLimits } from '../rate-limits.js'
-import type { UserStore } from '../users.js'
+import type { UserStore } from '../users/store.js'
 
 /** What every route plugin of the example is registered with. */
 export interface RouteDeps {
   auth: Auth
   users: UserStore
   passwords: Passwords
-  limits: RateLimits
+  /** Undefined when the limits are off. */
+  limits: RateLimits | undefined
   delivery: PairDelivery
 }
 

@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { perIp } from '../rate-limits.js'
-import { OAuthError, RevocationRequest, tooManyRequests } from '../schemas.js'
+import { described, noContent, OAuthError, RevocationRequest, tooManyRequests } from '../schemas.js'
 import type { RouteDeps } from './deps.js'
 
 /**
@@ -13,14 +13,19 @@ export const oauthRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, li
   app.post<{ Body: Static<typeof RevocationRequest> }>('/oauth/revoke', {
     // The revocation hook would answer 401 to a request carrying a revoked Bearer token; RFC 7009 wants none of that.
     // Anyone may call it without credentials, and each call verifies a signature: limited per client IP.
-    config: { jwtRevoke: false, ...perIp(limits.revoke) },
+    config: { jwtRevoke: false, ...perIp(limits?.revoke) },
     // RFC 7009 errors have their own shape (RFC 6749 section 5.2), so validation errors are answered here.
     attachValidation: true,
     schema: {
       tags: ['oauth'],
+      summary: 'RFC 7009 token revocation: the token is its own credential, no client authentication',
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
       body: RevocationRequest,
-      response: { 200: { description: 'Revoked, or nothing to revoke', type: 'null' }, 400: OAuthError, ...tooManyRequests }
+      response: {
+        200: noContent('Revoked, or nothing to revoke (the same answer for any token, valid or not)'),
+        400: described('invalid_request (no token), or unsupported_token_type (a verified token of another type)', OAuthError),
+        ...tooManyRequests(limits !== undefined)
+      }
     }
   }, async (request, reply) => {
     if (request.validationError !== undefined) {

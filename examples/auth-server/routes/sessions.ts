@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { SessionNotFoundError } from '../errors.js'
 import { accessClaims, accessOnly } from '../guards.js'
-import { ErrorReply, NoContent, SessionList, SessionParams, SessionSummary, unauthorized } from '../schemas.js'
+import { badRequest, described, ErrorReply, noContent, SessionList, SessionParams, SessionSummary, unauthorized } from '../schemas.js'
 import type { SessionRecord } from '../sessions/store.js'
 import { bearerAuth, type RouteDeps } from './deps.js'
 
@@ -20,7 +20,12 @@ export function sessionSummary (session: SessionRecord): Static<typeof SessionSu
 export const sessionRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth }) => {
   app.get('/auth/sessions', {
     onRequest: accessOnly(app),
-    schema: { tags: ['sessions'], security: bearerAuth, response: { 200: SessionList, ...unauthorized } }
+    schema: {
+      tags: ['sessions'],
+      summary: 'The user\'s live sessions, oldest first; `current` marks the caller\'s',
+      security: bearerAuth,
+      response: { 200: described('The sessions', SessionList), ...unauthorized }
+    }
   }, async (request) => {
     const { sub, sid } = accessClaims(request)
     const sessions = await auth.sessions.list(sub)
@@ -31,9 +36,15 @@ export const sessionRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth }
     onRequest: accessOnly(app),
     schema: {
       tags: ['sessions'],
+      summary: 'End one session of the user (an id from GET /auth/sessions) and revoke its tokens',
       security: bearerAuth,
       params: SessionParams,
-      response: { 204: NoContent, ...unauthorized, 404: ErrorReply }
+      response: {
+        204: noContent('The session has ended'),
+        ...badRequest,
+        ...unauthorized,
+        404: described('The user has no such session', ErrorReply)
+      }
     }
   }, async (request, reply) => {
     // Another user's session id is a 404 like an unknown one: nobody learns which ids exist.

@@ -4,7 +4,9 @@ import { bodyOptional } from '../delivery.js'
 import { InvalidRefreshTokenError } from '../errors.js'
 import { accessClaims, accessOnly, userAgentOf } from '../guards.js'
 import { perIp, perUsername } from '../rate-limits.js'
-import { Credentials, NoContent, OptionalRefreshBody, RefreshBody, TokenPair, tooManyRequests, unauthorized } from '../schemas.js'
+import {
+  badRequest, Credentials, described, ErrorReply, noContent, OptionalRefreshBody, RefreshBody, TokenPair, tooManyRequests, unauthorized
+} from '../schemas.js'
 import { bearerAuth, type RouteDeps } from './deps.js'
 
 /** Login, refresh, logout and logout-all: the routes that issue and end token pairs. */
@@ -14,22 +16,38 @@ export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, de
 
   app.post<{ Body: Static<typeof Credentials> }>('/auth/login', {
     // Two limits: per client IP (onRequest, before the body is even parsed), then per username (see perUsername).
-    config: { ...publicRoute, ...perIp(limits.loginPerIp) },
-    preHandler: perUsername(app, limits.loginPerUsername),
-    schema: { tags: ['tokens'], body: Credentials, response: { 200: TokenPair, ...unauthorized, ...tooManyRequests } }
+    config: { ...publicRoute, ...perIp(limits?.loginPerIp) },
+    preHandler: perUsername(app, limits?.loginPerUsername),
+    schema: {
+      tags: ['tokens'],
+      summary: 'Log in: starts a session and issues its first token pair',
+      body: Credentials,
+      response: {
+        200: described('An access token and a refresh token (in a cookie instead with REFRESH_COOKIE=1)', TokenPair),
+        ...badRequest,
+        401: described('Invalid username or password (the same answer for both)', ErrorReply),
+        ...tooManyRequests(limits !== undefined)
+      }
+    }
   }, async (request, reply) => {
     const user = await auth.checkPassword(request.body.username, request.body.password)
     return delivery.send(reply, await auth.startSession(user, userAgentOf(request)))
   })
 
   app.post<{ Body: Static<typeof OptionalRefreshBody> }>('/auth/refresh', {
-    config: { ...publicRoute, ...perIp(limits.refresh) },
+    config: { ...publicRoute, ...perIp(limits?.refresh) },
     // With the cookie the body may be empty; without it refreshToken is required (a 400 naming it when missing).
     preValidation: delivery.cookie ? bodyOptional : undefined,
     schema: {
       tags: ['tokens'],
+      summary: 'Exchange a refresh token for a new pair (rotation; a rotated token presented again ends the session)',
       body: delivery.cookie ? OptionalRefreshBody : RefreshBody,
-      response: { 200: TokenPair, ...unauthorized, ...tooManyRequests }
+      response: {
+        200: described('The new pair; the refresh token presented is dead from now on', TokenPair),
+        ...badRequest,
+        401: described('Invalid, expired, revoked or already rotated refresh token', ErrorReply),
+        ...tooManyRequests(limits !== undefined)
+      }
     }
   }, async (request, reply) => {
     const token = delivery.read(request, request.body.refreshToken)
@@ -42,9 +60,10 @@ export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, de
     preValidation: bodyOptional,
     schema: {
       tags: ['tokens'],
+      summary: 'Log out: revokes the access token and ends its session (and the refresh token\'s, if one is sent)',
       security: bearerAuth,
       body: OptionalRefreshBody,
-      response: { 204: NoContent, ...unauthorized }
+      response: { 204: noContent('Logged out: the session\'s tokens are revoked'), ...badRequest, ...unauthorized }
     }
   }, async (request, reply) => {
     const claims = accessClaims(request)
@@ -60,7 +79,12 @@ export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, de
 
   app.post('/auth/logout-all', {
     onRequest: accessOnly(app),
-    schema: { tags: ['tokens'], security: bearerAuth, response: { 204: NoContent, ...unauthorized } }
+    schema: {
+      tags: ['tokens'],
+      summary: 'Log out everywhere: every token of the user issued up to now is revoked, every session ends',
+      security: bearerAuth,
+      response: { 204: noContent('Every session of the user has ended'), ...unauthorized }
+    }
   }, async (request, reply) => {
     await auth.endAllSessions(accessClaims(request).sub)
     delivery.clear(reply)

@@ -1,4 +1,4 @@
-import type { Role } from '../users.js'
+import type { Role } from '../users/store.js'
 
 /** A token the session store tracks: its id and expiry (Unix seconds), all the deny-list needs to revoke it. */
 export interface TokenRef {
@@ -16,7 +16,7 @@ export interface SessionRecord {
   userId: string
   /**
    * The user's role when the session started, signed into each access token of the family. Kept here rather than
-   * read from the user table at refresh time: with Redis another instance, which does not know the user, may rotate.
+   * read from the user store at refresh time: a rotation is one store call, with no user lookup.
    */
   role: Role
   userAgent: string

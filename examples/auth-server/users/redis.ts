@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto'
+import type { Redis } from 'ioredis'
+import { adminRule, type Role, type User, type UserStore } from './store.js'
+
+// KEYS: the name's key (holds the id), the user's hash, the key holding the first user's id. ARGV: id, username,
+// password hash, role ('admin', 'user', or 'first': admin when no user was created before). One script, so two
+// instances registering the same name, or the first two users, at once cannot both win.
+const CREATE = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return false end
+local role = ARGV[4]
+if role == 'first' then
+  role = redis.call('SET', KEYS[3], ARGV[1], 'NX') and 'admin' or 'user'
+end
+redis.call('HSET', KEYS[2], 'id', ARGV[1], 'username', ARGV[2], 'passwordHash', ARGV[3], 'role', role, 'tokensCutoff', '0')
+return role
+`
+
+// KEYS: the user's hash. ARGV: field, value, and 'max' to only ever raise a number. A user that does not exist is left
+// alone (a plain HSET would create half a user).
+const SET_FIELD = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[3] == 'max' and tonumber(redis.call('HGET', KEYS[1], ARGV[1])) >= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`
+
+interface UserCommands {
+  createUser (nameKey: string, userKey: string, firstKey: string, id: string, username: string, hash: string, role: Role | 'first'): Promise<Role | null>
+  setUserField (userKey: string, field: keyof User, value: string | number, mode?: 'max'): Promise<number>
+}
+
+function isRole (value: string | undefined): value is Role {
+  return value === 'admin' || value === 'user'
+}
+
+/**
+ * Users in Redis, shared by every instance: a user registered on one instance logs in, changes their password or is
+ * logged out by an admin on any other. Every key carries the hash tag {users}, so on Redis Cluster they share one slot
+ * and the scripts may touch several of them.
+ */
+export class RedisUserStore implements UserStore {
+  readonly #client: Redis & UserCommands
+  readonly #prefix: string
+  readonly #admin: ReturnType<typeof adminRule>
+
+  constructor (client: Redis, prefix: string, adminUsername?: string) {
+    client.defineCommand('createUser', { numberOfKeys: 3, lua: CREATE })
+    client.defineCommand('setUserField', { numberOfKeys: 1, lua: SET_FIELD })
+    this.#client = client as Redis & UserCommands
+    this.#prefix = `${prefix}{users}:`
+    this.#admin = adminRule(adminUsername)
+  }
+
+  #nameKey (username: string): string {
+    return `${this.#prefix}name:${username.toLowerCase()}`
+  }
+
+  #userKey (id: string): string {
+    return `${this.#prefix}id:${id}`
+  }
+
+  async create (username: string, passwordHash: string): Promise<User | undefined> {
+    const id = randomUUID()
+    const rule = this.#admin === 'first' ? 'first' : username.toLowerCase() === this.#admin.name ? 'admin' : 'user'
+    const role = await this.#client.createUser(
+      this.#nameKey(username), this.#userKey(id), `${this.#prefix}first`, id, username, passwordHash, rule
+    )
+    return role === null ? undefined : { id, username, passwordHash, role, tokensCutoff: 0 }
+  }
+
+  async findByName (username: string): Promise<User | undefined> {
+    const id = await this.#client.get(this.#nameKey(username))
+    return id === null ? undefined : await this.findById(id)
+  }
+
+  async findById (id: string): Promise<User | undefined> {
+    const fields: Record<string, string | undefined> = await this.#client.hgetall(this.#userKey(id))
+    const { username, passwordHash, role, tokensCutoff } = fields
+    if (username === undefined || passwordHash === undefined || !isRole(role)) return undefined
+    return { id, username, passwordHash, role, tokensCutoff: Number(tokensCutoff) }
+  }
+
+  async setPasswordHash (id: string, passwordHash: string): Promise<void> {
+    await this.#client.setUserField(this.#userKey(id), 'passwordHash', passwordHash)
+  }
+
+  async raiseTokensCutoff (id: string, cutoff: number): Promise<void> {
+    await this.#client.setUserField(this.#userKey(id), 'tokensCutoff', cutoff, 'max')
+  }
+}

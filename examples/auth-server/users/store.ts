@@ -1,0 +1,33 @@
+/** What a user may do: an admin may also log any user out and see their sessions. */
+export type Role = 'admin' | 'user'
+
+export interface User {
+  id: string
+  username: string
+  passwordHash: string
+  role: Role
+  /** The last revokeSubject cutoff (Unix seconds) of this user: tokens issued later must have a later iat. */
+  tokensCutoff: number
+}
+
+/**
+ * Where users live: in process memory (one instance), or in Redis with REDIS_URL, so that every instance serves every
+ * user. Names compare case-insensitively. A real deployment puts this in its database, behind the same methods.
+ */
+export interface UserStore {
+  /** The new user, or undefined when the name is taken. Atomic in the store: two instances cannot both create a name. */
+  create (username: string, passwordHash: string): Promise<User | undefined>
+  findByName (username: string): Promise<User | undefined>
+  findById (id: string): Promise<User | undefined>
+  setPasswordHash (id: string, passwordHash: string): Promise<void>
+  /** Raises the user's tokensCutoff to `cutoff` (never lowers it). */
+  raiseTokensCutoff (id: string, cutoff: number): Promise<void>
+}
+
+/**
+ * Who is the admin: with `adminUsername` the user of that name and nobody else; without, the first user to register.
+ * Naming the admin is the safer choice: otherwise whoever registers first on a fresh deployment gets the role.
+ */
+export function adminRule (adminUsername: string | undefined): { name: string } | 'first' {
+  return adminUsername === undefined ? 'first' : { name: adminUsername.toLowerCase() }
+}
