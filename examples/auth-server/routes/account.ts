@@ -10,7 +10,7 @@ import { bearerAuth, type RouteDeps } from './deps.js'
 export const accountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, users, passwords, delivery, limits }) => {
   app.post<{ Body: Static<typeof Registration> }>('/auth/register', {
     // Each registration costs an argon2 hash and a user entry: limited per client IP.
-    config: { jwtRevoke: false, ...perIp(limits?.register) },
+    config: perIp(limits?.register),
     schema: {
       tags: ['account'],
       summary: 'Register a user (the first one is the admin, unless ADMIN_USERNAME names another)',

@@ -11,9 +11,9 @@ import type { RouteDeps } from './deps.js'
  */
 export const oauthRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, limits }) => {
   app.post<{ Body: Static<typeof RevocationRequest> }>('/oauth/revoke', {
-    // The revocation hook would answer 401 to a request carrying a revoked Bearer token; RFC 7009 wants none of that.
-    // Anyone may call it without credentials, and each call verifies a signature: limited per client IP.
-    config: { jwtRevoke: false, ...perIp(limits?.revoke) },
+    // Anyone may call it without credentials, and each call verifies a signature: limited per client IP. It verifies
+    // no request token, so a revoked Bearer header a client still sends is never looked at.
+    config: perIp(limits?.revoke),
     // RFC 7009 errors have their own shape (RFC 6749 section 5.2), so validation errors are answered here.
     attachValidation: true,
     schema: {

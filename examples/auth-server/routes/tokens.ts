@@ -11,12 +11,9 @@ import { bearerAuth, type RouteDeps } from './deps.js'
 
 /** Login, refresh, logout and logout-all: the routes that issue and end token pairs. */
 export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, delivery, limits }) => {
-  // Public routes skip the revocation hook: a stale Authorization header a client still sends must not block a login.
-  const publicRoute = { jwtRevoke: false }
-
   app.post<{ Body: Static<typeof Credentials> }>('/auth/login', {
     // Two limits: per client IP (onRequest, before the body is even parsed), then per username (see perUsername).
-    config: { ...publicRoute, ...perIp(limits?.loginPerIp) },
+    config: perIp(limits?.loginPerIp),
     preHandler: perUsername(app, limits?.loginPerUsername),
     schema: {
       tags: ['tokens'],
@@ -35,7 +32,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, de
   })
 
   app.post<{ Body: Static<typeof OptionalRefreshBody> }>('/auth/refresh', {
-    config: { ...publicRoute, ...perIp(limits?.refresh) },
+    config: perIp(limits?.refresh),
     // With the cookie the body may be empty; without it refreshToken is required (a 400 naming it when missing).
     preValidation: delivery.cookie ? bodyOptional : undefined,
     schema: {
