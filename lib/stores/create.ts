@@ -21,9 +21,9 @@ export function createStore (options: ResolvedOptions, fastify: FastifyInstance)
   client.on('error', (err: Error) => fastify.log.warn({ err }, 'jwt-revoke: Redis connection error'))
   const ownsClient = true
   if (options.mode === 'mirror') {
-    return new MirrorStore({ client, keyPrefix, ownsClient, maxEntries: options.maxEntries, log: fastify.log })
+    return new MirrorStore({ client, keyPrefix, ownsClient, maxEntries: options.maxEntries, log: fastify.log, durability: options.durability })
   }
-  return new RedisStore({ client, keyPrefix, ownsClient, log: fastify.log })
+  return new RedisStore({ client, keyPrefix, ownsClient, log: fastify.log, durability: options.durability })
 }
 
 // A store that cannot get ready (Redis down at boot) does not block the server from starting: its checks fail, and

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { EventEmitter } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
+import type { Durability } from '../options.js'
 import { describe, withDeadline } from '../deadline.js'
 import { StoreUnavailableError } from '../errors.js'
 import { cutoffKey, jtiKey } from '../keys.js'
@@ -18,6 +19,8 @@ export interface MirrorStoreOptions {
   /** Milliseconds between heartbeats; three missed ones mark the mirror stale. Default 1000. */
   heartbeat?: number
   log?: FastifyBaseLogger
+  /** Passed to the writer: see RedisStoreOptions. */
+  durability?: Durability | undefined
 }
 
 export interface MirrorStatus {
@@ -57,7 +60,7 @@ export class MirrorStore implements RevocationStore {
   constructor (options: MirrorStoreOptions) {
     const keyPrefix = options.keyPrefix ?? 'jwt-revoke:'
     this.#channel = `${keyPrefix}mirror`
-    this.writer = new RedisStore({ client: options.client, keyPrefix, ownsClient: options.ownsClient, channel: this.#channel, log: options.log })
+    this.writer = new RedisStore({ client: options.client, keyPrefix, ownsClient: options.ownsClient, channel: this.#channel, log: options.log, durability: options.durability })
     this.#maxEntries = options.maxEntries
     this.#heartbeatMs = options.heartbeat ?? 1000
     this.#log = options.log
