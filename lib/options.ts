@@ -27,7 +27,12 @@ export const OptionsSchema = Type.Object({
   /** Upper bound of live entries in the memory store (and in each instance's mirror). */
   maxEntries: Type.Optional(Type.Integer({ minimum: 1 })),
   /** 'lookup': one store call per check. 'mirror' (Redis only): an in-process copy kept current by pub/sub. */
-  mode: Type.Optional(Type.Union([Type.Literal('lookup'), Type.Literal('mirror')]))
+  mode: Type.Optional(Type.Union([Type.Literal('lookup'), Type.Literal('mirror')])),
+  /** Redis only: revoke() and revokeSubject() resolve once WAIT confirms `replicas` replicas hold the write within `timeout` ms. */
+  durability: Type.Optional(Type.Object({
+    replicas: Type.Integer({ minimum: 1, maximum: 100 }),
+    timeout: Type.Integer({ minimum: 1, maximum: 60000 })
+  }, { additionalProperties: false }))
 }, { additionalProperties: false })
 
 export type JwtRevokeOptions = Static<typeof OptionsSchema>
@@ -48,6 +53,13 @@ export interface ResolvedOptions {
   requireJti: boolean
   maxEntries: number
   mode: 'lookup' | 'mirror'
+  durability: Durability | undefined
+}
+
+/** How many replicas must confirm a revocation, and how long to wait for them (ms). */
+export interface Durability {
+  replicas: number
+  timeout: number
 }
 
 const checkOptions = TypeCompiler.Compile(OptionsSchema)
@@ -86,6 +98,8 @@ export function resolveOptions (options: unknown, hasAppRedis: boolean): Resolve
     throw new InvalidOptionError('store', "'redis' needs the redis option (client or URL) or @fastify/redis registered first")
   }
   if (valid.mode === 'mirror' && store !== 'redis') throw new InvalidOptionError('mode', "'mirror' keeps a copy of the Redis store: it needs store 'redis'")
+  const storeTimeout = valid.storeTimeout ?? 200
+  if (valid.durability !== undefined) checkDurability(valid.durability, store, storeTimeout)
   return {
     store,
     redis: valid.redis,
@@ -94,9 +108,18 @@ export function resolveOptions (options: unknown, hasAppRedis: boolean): Resolve
     maxTokenLifetime: valid.maxTokenLifetime,
     cutoffLifetime: valid.maxTokenLifetime ?? DEFAULT_CUTOFF_LIFETIME,
     onStoreError: valid.onStoreError ?? 'deny',
-    storeTimeout: valid.storeTimeout ?? 200,
+    storeTimeout,
     requireJti: valid.requireJti ?? true,
     maxEntries: valid.maxEntries ?? 1_000_000,
-    mode: valid.mode ?? 'lookup'
+    mode: valid.mode ?? 'lookup',
+    durability: valid.durability
+  }
+}
+
+function checkDurability (durability: Durability, store: ResolvedOptions['store'], storeTimeout: number): void {
+  if (store !== 'redis') throw new InvalidOptionError('durability', "WAIT for replicas needs store 'redis'")
+  // storeTimeout bounds the whole write: a longer WAIT could never be waited for.
+  if (durability.timeout >= storeTimeout) {
+    throw new InvalidOptionError('durability.timeout', `it must be below storeTimeout (${storeTimeout} ms), which bounds the whole write`)
   }
 }

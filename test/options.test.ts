@@ -32,7 +32,13 @@ const invalid: Array<[string, unknown]> = [
   ['keyPrefix', { keyPrefix: 'a{b}' }],
   ['requireJti', { requireJti: 'yes' }],
   ['maxEntries', { maxEntries: 0 }],
-  ['storeTimeOut', { storeTimeOut: 100 }]
+  ['storeTimeOut', { storeTimeOut: 100 }],
+  ['durability.replicas', { store: 'redis', redis: 'redis://127.0.0.1:1', durability: { replicas: 0, timeout: 50 } }],
+  ['durability.timeout', { store: 'redis', redis: 'redis://127.0.0.1:1', durability: { replicas: 1 } }],
+  ['durability.wait', { store: 'redis', redis: 'redis://127.0.0.1:1', durability: { replicas: 1, timeout: 50, wait: true } }],
+  ['durability', { store: 'memory', durability: { replicas: 1, timeout: 50 } }],
+  // storeTimeout bounds the whole write: a WAIT as long or longer could never be waited for.
+  ['durability.timeout', { store: 'redis', redis: 'redis://127.0.0.1:1', storeTimeout: 200, durability: { replicas: 1, timeout: 200 } }]
 ]
 
 for (const [name, options] of invalid) {

@@ -1,30 +1,29 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
-import { Redis, type Cluster } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { withDeadline } from '../deadline.js'
 import type { ResolvedOptions } from '../options.js'
+import { ownConnection, silenceLimit } from './connection.js'
 import { MemoryStore } from './memory.js'
 import { MirrorStore } from './mirror.js'
 import { RedisStore } from './redis.js'
 import type { RevocationStore } from './store.js'
 
-/** Picks the store the options ask for. Only a client made here from a URL is owned, and so closed, by the store. */
+/**
+ * Picks the store the options ask for. A Redis store always runs on a connection of its own (see ownConnection), made
+ * from the URL or duplicated from the borrowed client, and closes it; the borrowed client itself is never touched.
+ */
 export function createStore (options: ResolvedOptions, fastify: FastifyInstance): RevocationStore {
   const { store, redis, keyPrefix } = options
   if (typeof store === 'object') return store
   if (store === 'memory') return new MemoryStore({ maxEntries: options.maxEntries })
-  const ownsClient = typeof redis === 'string'
-  let client: Redis | Cluster
-  if (typeof redis === 'string') {
-    client = new Redis(redis)
-    client.on('error', (err: Error) => fastify.log.warn({ err }, 'jwt-revoke: Redis connection error'))
-  } else {
-    // resolveOptions refuses 'redis' when there is neither a client nor app.redis.
-    client = redis ?? (fastify as FastifyInstance & { redis: Redis | Cluster }).redis
-  }
+  // resolveOptions refuses 'redis' when there is neither a client nor app.redis.
+  const client = ownConnection(redis ?? (fastify as FastifyInstance & { redis: Redis | Cluster }).redis, silenceLimit(options.storeTimeout))
+  client.on('error', (err: Error) => fastify.log.warn({ err }, 'jwt-revoke: Redis connection error'))
+  const ownsClient = true
   if (options.mode === 'mirror') {
-    return new MirrorStore({ client, keyPrefix, ownsClient, maxEntries: options.maxEntries, log: fastify.log })
+    return new MirrorStore({ client, keyPrefix, ownsClient, maxEntries: options.maxEntries, log: fastify.log, durability: options.durability })
   }
-  return new RedisStore({ client, keyPrefix, ownsClient, log: fastify.log })
+  return new RedisStore({ client, keyPrefix, ownsClient, log: fastify.log, durability: options.durability })
 }
 
 // A store that cannot get ready (Redis down at boot) does not block the server from starting: its checks fail, and

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
+import type { Durability } from '../options.js'
 import { describe, withDeadline } from '../deadline.js'
 import { StoreUnavailableError } from '../errors.js'
 import { cutoffEntry, jtiEntry } from '../keys.js'
@@ -19,6 +20,8 @@ export interface MirrorStoreOptions {
   /** Milliseconds between heartbeats; three missed ones mark the mirror stale. Default 1000. */
   heartbeat?: number
   log?: FastifyBaseLogger
+  /** Passed to the writer: see RedisStoreOptions. */
+  durability?: Durability | undefined
 }
 
 export interface MirrorStatus {
@@ -71,7 +74,7 @@ export class MirrorStore implements RevocationStore {
   #retry: NodeJS.Timeout | undefined
 
   constructor (options: MirrorStoreOptions) {
-    this.writer = new RedisStore({ client: options.client, keyPrefix: options.keyPrefix, ownsClient: options.ownsClient, log: options.log })
+    this.writer = new RedisStore({ client: options.client, keyPrefix: options.keyPrefix, ownsClient: options.ownsClient, log: options.log, durability: options.durability })
     this.#channel = this.writer.channel
     this.#maxEntries = options.maxEntries
     this.#heartbeatMs = options.heartbeat ?? 1000

@@ -2,6 +2,8 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
 import { withDeadline } from '../deadline.js'
 import { cutoffEntry, cutoffKey, jtiEntry, jtiKey } from '../keys.js'
+import type { Durability } from '../options.js'
+import { writeDurably, type WriteCommand } from './durable-write.js'
 import { MgetBatch } from './mget-batch.js'
 import { mirrorChannel, type MirrorMessage } from './mirror-message.js'
 import type { RevocationClaims, RevocationStore } from './store.js'
@@ -15,6 +17,8 @@ export interface RedisStoreOptions {
   ownsClient?: boolean
   /** Where start() warns about a Redis configuration that can lose revocations. */
   log?: FastifyBaseLogger
+  /** Writes resolve only once WAIT confirms this many replicas hold them (see writeDurably). */
+  durability?: Durability | undefined
 }
 
 // Every write is published for mirrors in the same script as the write, whoever writes (a lookup or a mirror instance,
@@ -47,6 +51,9 @@ export class RedisStore implements RevocationStore {
   readonly #ownsClient: boolean
   readonly #log: FastifyBaseLogger | undefined
   readonly #batch: MgetBatch | undefined
+  readonly #durability: Durability | undefined
+  /** Where writes go: with durability, a connection of their own, so that a WAIT never holds up the checks behind it. */
+  readonly #writer: Redis | Cluster
 
   constructor (options: RedisStoreOptions) {
     this.client = options.client
@@ -56,6 +63,14 @@ export class RedisStore implements RevocationStore {
     this.#log = options.log
     // One MGET per event-loop turn for all its checks. A Cluster keeps one MGET per check: its keys span slots.
     if (isSingleRedis(options.client)) this.#batch = new MgetBatch(options.client)
+    this.#durability = options.durability
+    this.#writer = this.client
+    if (this.#durability !== undefined) {
+      // Redis#duplicate and Cluster#duplicate differ only in their optional arguments; called bare, both copy the client.
+      this.#writer = (this.client as Redis).duplicate()
+      // Its errors reach the caller through the writes that fail; this listener only keeps ioredis from printing them.
+      this.#writer.on('error', () => {})
+    }
   }
 
   /**
@@ -90,21 +105,31 @@ export class RedisStore implements RevocationStore {
   async revoke ({ jti, sub }: { jti: string, sub?: string | undefined }, ttlSeconds: number): Promise<void> {
     const entry = jtiEntry(jti, sub)
     const message: MirrorMessage = ['t', entry, ttlSeconds]
-    await this.client.eval(SET_AND_PUBLISH, 1, this.keyPrefix + entry, ttlSeconds, this.channel, JSON.stringify(message))
+    await this.#write(['eval', SET_AND_PUBLISH, 1, this.keyPrefix + entry, ttlSeconds, this.channel, JSON.stringify(message)])
   }
 
   async revokeSubject (sub: string, cutoff: number, ttlSeconds: number): Promise<void> {
     const entry = cutoffEntry(sub)
     const message: MirrorMessage = ['c', entry, cutoff, ttlSeconds]
-    await this.client.eval(SET_LATER_CUTOFF, 1, this.keyPrefix + entry, cutoff, ttlSeconds, this.channel, JSON.stringify(message))
+    await this.#write(['eval', SET_LATER_CUTOFF, 1, this.keyPrefix + entry, cutoff, ttlSeconds, this.channel, JSON.stringify(message)])
   }
 
   async close (): Promise<void> {
-    if (!this.#ownsClient) return
-    // QUIT waits behind queued commands, forever when Redis never answered: a client that is not ready is just dropped.
-    if (this.client.status === 'ready') await this.client.quit()
-    else this.client.disconnect()
+    if (this.#writer !== this.client) await closeClient(this.#writer)
+    if (this.#ownsClient) await closeClient(this.client)
   }
+
+  async #write (command: WriteCommand): Promise<void> {
+    if (this.#durability === undefined) await this.client.call(...command)
+    else await writeDurably(this.#writer, command, this.#durability)
+  }
+}
+
+// QUIT waits behind queued commands, forever when Redis never answered: a client that is not ready is just dropped.
+// A QUIT on a connection that went silent fails when socketTimeout drops it: it is closed either way.
+async function closeClient (client: Redis | Cluster): Promise<void> {
+  if (client.status === 'ready') await client.quit().catch(() => client.disconnect())
+  else client.disconnect()
 }
 
 function isSingleRedis (client: Redis | Cluster): client is Redis {

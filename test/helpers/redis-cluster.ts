@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { promisify } from 'node:util'
-import { Cluster, Redis, type ClusterOptions } from 'ioredis'
+import { Cluster, Redis, type ClusterOptions as ClientOptions } from 'ioredis'
 import { listened, type RedisServer, startRedis } from './redis-server.js'
 
 const run = promisify(execFile)
@@ -13,11 +13,16 @@ export interface ClusterNode {
   readonly id: string
 }
 
-/** A real Redis Cluster of three primaries (no replicas) on free loopback ports. */
+/** A real Redis Cluster of three primaries (and, when asked for, replicas) on free loopback ports. */
 export interface RedisCluster {
+  /** Every node, primaries and replicas. */
   readonly nodes: readonly ClusterNode[]
+  /** The three nodes that were created as primaries. */
+  readonly primaries: readonly ClusterNode[]
+  /** The node that replicates `primary` (with replicasPerPrimary 1). */
+  replicaOf (primary: ClusterNode): Promise<ClusterNode>
   /** A new ioredis Cluster client, with these options on top of the defaults (closed by teardown). */
-  client (options?: ClusterOptions): Cluster
+  client (options?: ClientOptions): Cluster
   /** The slot Redis computes for a key (CLUSTER KEYSLOT, asked of a real node). */
   keySlot (key: string): Promise<number>
   /** The primary that currently serves a slot. */
@@ -47,8 +52,15 @@ async function clusterIsOk (node: ClusterNode): Promise<boolean> {
 /** Slot ranges per node id, from CLUSTER SLOTS: [[start, end, [host, port, id]], ...]. */
 type SlotsReply = Array<[number, number, [string, number, string], ...unknown[]]>
 
-/** Starts three cluster-enabled redis-servers and joins them with `redis-cli --cluster create`. */
-export async function startCluster (): Promise<RedisCluster> {
+export interface ClusterOptions {
+  /** Replicas per primary; default 0. */
+  replicasPerPrimary?: number
+  /** cluster-node-timeout: how long a node may be silent before it is failed over; default 5000 ms. */
+  nodeTimeoutMs?: number
+}
+
+/** Starts cluster-enabled redis-servers and joins them with `redis-cli --cluster create`. */
+export async function startCluster ({ replicasPerPrimary = 0, nodeTimeoutMs = 5000 }: ClusterOptions = {}): Promise<RedisCluster> {
   const servers: RedisServer[] = []
   const clients: Cluster[] = []
   const admins: Redis[] = []
@@ -63,13 +75,14 @@ export async function startCluster (): Promise<RedisCluster> {
   }
 
   try {
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 3 * (1 + replicasPerPrimary); i++) {
       servers.push(await startRedis([
-        '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000'
+        '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs),
+        '--repl-diskless-sync-delay', '0'
       ]))
     }
     await run('redis-cli', [
-      '--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '0', '--cluster-yes'
+      '--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', String(replicasPerPrimary), '--cluster-yes'
     ], { timeout: 30_000 })
     const nodes: ClusterNode[] = []
     for (const server of servers) {
@@ -78,6 +91,18 @@ export async function startCluster (): Promise<RedisCluster> {
       nodes.push({ server, admin, id: String(await admin.call('CLUSTER', 'MYID')) })
     }
     await waitFor('cluster_state:ok on every node', async () => (await Promise.all(nodes.map(clusterIsOk))).every(Boolean))
+    const roles = await Promise.all(nodes.map(async (node) => (await node.admin.call('ROLE') as [string])[0]))
+    const primaries = nodes.filter((_, i) => roles[i] === 'master')
+    const replicas = nodes.filter((_, i) => roles[i] !== 'master')
+    await waitFor('every replica to sync', async () => (await Promise.all(replicas.map(async (node) =>
+      (await node.admin.info('replication')).includes('master_link_status:up')))).every(Boolean))
+
+    async function replicaOf (primary: ClusterNode): Promise<ClusterNode> {
+      const lines = await primary.admin.call('CLUSTER', 'REPLICAS', primary.id) as string[]
+      const replica = nodes.find((node) => lines.some((line) => line.startsWith(node.id)))
+      if (replica === undefined) throw new Error(`Redis Cluster: ${primary.id} has no replica`)
+      return replica
+    }
 
     async function ownerOf (slot: number): Promise<ClusterNode> {
       const ranges = await nodes[0]!.admin.call('CLUSTER', 'SLOTS') as SlotsReply
@@ -113,6 +138,8 @@ export async function startCluster (): Promise<RedisCluster> {
 
     return {
       nodes,
+      primaries,
+      replicaOf,
       client (options = {}) {
         const client = listened(new Cluster([{ host: '127.0.0.1', port: servers[0]!.port }], {
           redisOptions: { maxRetriesPerRequest: 1 },
@@ -135,8 +162,8 @@ export async function startCluster (): Promise<RedisCluster> {
 interface Teardown { teardown (fn: () => unknown): void }
 
 /** startCluster, stopped when the test ends. */
-export async function startClusterFor (t: Teardown): Promise<RedisCluster> {
-  const cluster = await startCluster()
+export async function startClusterFor (t: Teardown, options: ClusterOptions = {}): Promise<RedisCluster> {
+  const cluster = await startCluster(options)
   t.teardown(() => cluster.stop())
   return cluster
 }

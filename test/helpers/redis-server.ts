@@ -14,6 +14,8 @@ export interface RedisServer {
   stop (): Promise<void>
   /** Starts it again on the same port and directory (after stop). */
   start (): Promise<void>
+  /** SIGKILL, waits for exit: a crash (no shutdown, no final write, no wait for replicas). */
+  kill (): Promise<void>
   /** SIGSTOP / SIGCONT: alive but silent. */
   pause (): void
   resume (): void
@@ -70,16 +72,17 @@ export async function startRedis (args: string[] = []): Promise<RedisServer> {
     await waitForReady(child, port)
   }
 
-  async function stop (): Promise<void> {
+  async function end (signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
     const running = child
     child = undefined
     if (running === undefined || running.exitCode !== null) return
     await new Promise<void>((resolve) => {
       running.once('exit', () => resolve())
       running.kill('SIGCONT')
-      running.kill('SIGTERM')
+      running.kill(signal)
     })
   }
+  const stop = (): Promise<void> => end('SIGTERM')
 
   await start()
   return {
@@ -88,6 +91,7 @@ export async function startRedis (args: string[] = []): Promise<RedisServer> {
     dir,
     stop,
     start,
+    kill: () => end('SIGKILL'),
     pause: () => child?.kill('SIGSTOP'),
     resume: () => child?.kill('SIGCONT')
   }

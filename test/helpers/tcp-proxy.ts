@@ -7,6 +7,11 @@ export interface TcpProxy {
   cut (): void
   /** Keeps connections open but forwards nothing: a silent network partition. */
   blackhole (): void
+  /**
+   * The connections open now go silent for good (never closed, nothing forwarded either way), while new ones are
+   * forwarded as usual: a host that vanished without a reset, a NAT or load balancer that forgot the flow.
+   */
+  silence (): void
   /** Back to normal for new connections (a blackholed connection is closed so the client reconnects). */
   restore (): void
   close (): Promise<void>
@@ -15,6 +20,7 @@ export interface TcpProxy {
 export async function startTcpProxy (targetPort: number): Promise<TcpProxy> {
   let mode: 'open' | 'cut' | 'blackhole' = 'open'
   const sockets = new Set<Socket>()
+  const silenced = new WeakSet<Socket>()
   const server = createServer((client) => {
     if (mode !== 'open') {
       client.destroy()
@@ -26,8 +32,9 @@ export async function startTcpProxy (targetPort: number): Promise<TcpProxy> {
       socket.on('close', () => sockets.delete(socket))
       socket.on('error', () => {})
     }
-    client.on('data', (chunk) => { if (mode === 'open') upstream.write(chunk) })
-    upstream.on('data', (chunk) => { if (mode === 'open') client.write(chunk) })
+    const forwards = (): boolean => mode === 'open' && !silenced.has(client)
+    client.on('data', (chunk) => { if (forwards()) upstream.write(chunk) })
+    upstream.on('data', (chunk) => { if (forwards()) client.write(chunk) })
     client.on('close', () => upstream.destroy())
     upstream.on('close', () => client.destroy())
   })
@@ -39,6 +46,7 @@ export async function startTcpProxy (targetPort: number): Promise<TcpProxy> {
     port,
     cut: () => { mode = 'cut'; destroyAll() },
     blackhole: () => { mode = 'blackhole' },
+    silence: () => { for (const socket of sockets) silenced.add(socket) },
     restore: () => {
       if (mode === 'blackhole') destroyAll()
       mode = 'open'

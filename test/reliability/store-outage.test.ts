@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { Redis } from 'ioredis'
-import type { FastifyInstance } from 'fastify'
 import { bearer, buildApp, collectLogs } from '../helpers/app.js'
+import { loadOn, recovery } from '../helpers/load.js'
 import { listened, type RedisServer, startRedisFor } from '../helpers/redis-server.js'
 import { rejection, sleep, timed } from '../helpers/reliability.js'
 
@@ -17,53 +17,6 @@ const BOUND_MS = 5 * STORE_TIMEOUT + 1000
 /** "Recovers by itself within a few seconds" of Redis being back. */
 const RECOVERY_MS = 6000
 const AOF = ['--appendonly', 'yes', '--appendfsync', 'always']
-
-type Kind = 'revoked' | 'fresh' | 'anonymous'
-
-interface Sample {
-  kind: Kind
-  start: number
-  end: number
-  status: number
-  code: unknown
-}
-
-/** Requests from `workers` loops until stopped: a revoked token, a valid one, or none (public route) in turn. */
-function loadOn (app: FastifyInstance, tokens: { revoked: string[], fresh: string[] }, workers = 8) {
-  const samples: Sample[] = []
-  const state = { running: true }
-  const kinds: Kind[] = ['revoked', 'fresh', 'anonymous']
-  async function worker (offset: number): Promise<void> {
-    for (let i = offset; state.running; i++) {
-      const kind = kinds[i % kinds.length]!
-      const pool = kind === 'anonymous' ? [] : tokens[kind]
-      const token = pool[i % Math.max(pool.length, 1)]
-      const start = performance.now()
-      const response = await app.inject(token === undefined ? { url: '/public' } : { url: '/me', headers: bearer(token) })
-      samples.push({ kind, start, end: performance.now(), status: response.statusCode, code: response.json().code })
-    }
-  }
-  const done = Promise.all(Array.from({ length: workers }, (_, i) => worker(i)))
-  return {
-    samples,
-    async stop (): Promise<Sample[]> {
-      state.running = false
-      await done
-      return samples
-    }
-  }
-}
-
-/** Waits until `fresh` tokens pass again (several in a row), up to `ms`; returns when, or undefined. */
-async function recovery (samples: Sample[], since: number, ms: number): Promise<number | undefined> {
-  while (performance.now() - since < ms) {
-    const fresh = samples.filter((s) => s.kind === 'fresh' && s.start > since)
-    const lastFive = fresh.slice(-5)
-    if (lastFive.length === 5 && lastFive.every((s) => s.status === 200)) return lastFive[0]!.end - since
-    await sleep(20)
-  }
-  return undefined
-}
 
 interface Outage {
   /** Breaks the store; resolves once it is broken. */

@@ -1,0 +1,91 @@
+import t, { type Test } from 'tap'
+import { cutoffKey } from '../../lib/keys.js'
+import { bearer, buildApp } from '../helpers/app.js'
+import { loadOn } from '../helpers/load.js'
+import { startClusterFor, type ClusterNode, type RedisCluster } from '../helpers/redis-cluster.js'
+import { rejection, sleep } from '../helpers/reliability.js'
+
+// Issue 12: Redis Cluster with one replica per primary (cluster-node-timeout 1 s). WAIT must reach the primary that
+// took the write; when a primary is killed (reset) or frozen for good (silent), its replica takes over, the plugin
+// follows by itself, and every revocation acknowledged with durability before the failover is still refused.
+
+t.setTimeout(240_000)
+
+const STORE_TIMEOUT = 300
+const DURABILITY = { replicas: 1, timeout: 200 }
+const RECOVERY_MS = 30_000
+
+/** `count` subjects whose keys live on `primary` (their slot is one it serves). */
+async function subjectsOn (cluster: RedisCluster, primary: ClusterNode, count: number, tag: string): Promise<string[]> {
+  const subjects: string[] = []
+  for (let i = 0; subjects.length < count; i++) {
+    const sub = `${tag}-${i}`
+    if (await cluster.ownerOf(await cluster.keySlot(cutoffKey('jwt-revoke:', sub))) === primary) subjects.push(sub)
+  }
+  return subjects
+}
+
+t.test('durability on a Cluster: WAIT goes to the primary that took the write', async (t) => {
+  const cluster = await startClusterFor(t, { replicasPerPrimary: 1, nodeTimeoutMs: 1000 })
+  const { app, sign } = await buildApp({ store: 'redis', redis: cluster.client(), storeTimeout: STORE_TIMEOUT, durability: DURABILITY })
+  t.teardown(() => app.close())
+  const [first, second] = cluster.primaries
+  const [onFirst] = await subjectsOn(cluster, first!, 1, 'first')
+  const [onSecond] = await subjectsOn(cluster, second!, 1, 'second')
+  await app.revoke(sign({ sub: onFirst }))
+  t.pass('with every replica up, a durable revoke() resolves')
+  const replica = await cluster.replicaOf(first!)
+  replica.server.pause()
+  t.teardown(() => replica.server.resume())
+  // A WAIT sent to any other node would find no write of its own to wait for, and answer at once.
+  t.match(await rejection(app.revoke(sign({ sub: onFirst }))), { code: 'FST_JWT_REVOKE_STORE_UNAVAILABLE', message: /0 of 1 replica/ },
+    "with the first primary's replica frozen, a durable revoke() of a key on that primary rejects")
+  await app.revoke(sign({ sub: onSecond }))
+  t.pass('while a durable revoke() of a key on another primary resolves')
+})
+
+async function primaryFailover (t: Test, fault: 'kill' | 'freeze'): Promise<void> {
+  const cluster = await startClusterFor(t, { replicasPerPrimary: 1, nodeTimeoutMs: 1000 })
+  const { app, sign } = await buildApp({ store: 'redis', redis: cluster.client(), storeTimeout: STORE_TIMEOUT, durability: DURABILITY })
+  const other = await buildApp({ store: 'redis', redis: cluster.client(), storeTimeout: STORE_TIMEOUT })
+  t.teardown(() => Promise.all([app.close(), other.app.close()]))
+  const victim = cluster.primaries[0]!
+  const replica = await cluster.replicaOf(victim)
+  const subjects = await subjectsOn(cluster, victim, 10, 'victim')
+  const revoked = subjects.map((sub) => sign({ sub }))
+  await Promise.all(revoked.map((token) => app.revoke(token)))
+  const fresh = subjects.map((sub) => sign({ sub }))
+
+  const load = loadOn(app, { revoked, fresh })
+  await sleep(300)
+  if (fault === 'kill') await victim.server.kill()
+  else victim.server.pause()
+  const faultAt = performance.now()
+  let recoveredAfter: number | undefined
+  while (recoveredAfter === undefined && performance.now() - faultAt < RECOVERY_MS) {
+    await sleep(100)
+    const probe = sign({ sub: subjects[0] })
+    if (!await other.app.revoke(probe).then(() => true, () => false)) continue
+    for (let i = 0; i < 20 && recoveredAfter === undefined; i++) {
+      if ((await app.inject({ url: '/me', headers: bearer(probe) })).statusCode === 401) recoveredAfter = performance.now() - faultAt
+      else await sleep(50)
+    }
+  }
+  await sleep(300)
+  const samples = await load.stop()
+
+  t.ok(recoveredAfter !== undefined, `Cluster, primary ${fault === 'kill' ? 'killed' : 'frozen'}: followed to the promoted replica ${Math.round(recoveredAfter ?? -1)} ms after the fault (bound ${RECOVERY_MS} ms)`)
+  t.match(String(await replica.admin.call('ROLE')), /^master/, 'the replica took over')
+  t.same(samples.filter((s) => s.kind === 'revoked' && s.status === 200), [], 'a revoked token was never accepted, before, during or after')
+  t.same(samples.filter((s) => s.kind !== 'anonymous' && ![200, 401, 503].includes(s.status)), [], 'only 200, 401 or 503')
+  t.ok(samples.some((s) => s.start > faultAt && s.status === 503), 'the failover was felt (the test can fail)')
+  const statuses = await Promise.all(revoked.map(async (token) => (await app.inject({ url: '/me', headers: bearer(token) })).statusCode))
+  t.same(new Set(statuses), new Set([401]), 'every durable revocation made before the failover is refused by the new primary')
+  const passes = await Promise.all(fresh.map(async (token) => (await app.inject({ url: '/me', headers: bearer(token) })).statusCode))
+  t.same(new Set(passes), new Set([200]), 'valid tokens pass again')
+  // Woken before teardown: the helper's QUIT to a frozen node would wait for ever. It rejoins as a replica.
+  if (fault === 'freeze') victim.server.resume()
+}
+
+t.test('Cluster primary killed (reset): its replica takes over, the plugin follows', (t) => primaryFailover(t, 'kill'))
+t.test('Cluster primary frozen for good (silent): its replica takes over, the plugin follows', (t) => primaryFailover(t, 'freeze'))
