@@ -50,3 +50,20 @@ export async function recovery (samples: Sample[], since: number, ms: number): P
   }
   return undefined
 }
+
+/**
+ * Milliseconds from `faultAt` until the app follows a failover: a token revoked through `other` (its own connection)
+ * is refused by `app`. Undefined when that does not happen within `ms`.
+ */
+export async function followedAfter (app: FastifyInstance, other: FastifyInstance, sign: () => string, faultAt: number, ms: number): Promise<number | undefined> {
+  while (performance.now() - faultAt < ms) {
+    await sleep(100)
+    const probe = sign()
+    if (!await other.revoke(probe).then(() => true, () => false)) continue
+    for (let i = 0; i < 20; i++) {
+      if ((await app.inject({ url: '/me', headers: bearer(probe) })).statusCode === 401) return performance.now() - faultAt
+      await sleep(50)
+    }
+  }
+  return undefined
+}

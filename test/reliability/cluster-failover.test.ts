@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { cutoffKey } from '../../lib/keys.js'
 import { bearer, buildApp } from '../helpers/app.js'
-import { loadOn } from '../helpers/load.js'
+import { followedAfter, loadOn } from '../helpers/load.js'
 import { startClusterFor, type ClusterNode, type RedisCluster } from '../helpers/redis-cluster.js'
 import { rejection, sleep } from '../helpers/reliability.js'
 
@@ -61,16 +61,7 @@ async function primaryFailover (t: Test, fault: 'kill' | 'freeze'): Promise<void
   if (fault === 'kill') await victim.server.kill()
   else victim.server.pause()
   const faultAt = performance.now()
-  let recoveredAfter: number | undefined
-  while (recoveredAfter === undefined && performance.now() - faultAt < RECOVERY_MS) {
-    await sleep(100)
-    const probe = sign({ sub: subjects[0] })
-    if (!await other.app.revoke(probe).then(() => true, () => false)) continue
-    for (let i = 0; i < 20 && recoveredAfter === undefined; i++) {
-      if ((await app.inject({ url: '/me', headers: bearer(probe) })).statusCode === 401) recoveredAfter = performance.now() - faultAt
-      else await sleep(50)
-    }
-  }
+  const recoveredAfter = await followedAfter(app, other.app, () => sign({ sub: subjects[0] }), faultAt, RECOVERY_MS)
   await sleep(300)
   const samples = await load.stop()
 

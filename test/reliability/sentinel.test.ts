@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { bearer, buildApp } from '../helpers/app.js'
-import { loadOn } from '../helpers/load.js'
+import { followedAfter, loadOn } from '../helpers/load.js'
 import { startSentinelFor } from '../helpers/redis-sentinel.js'
 import { rejection, sleep } from '../helpers/reliability.js'
 
@@ -35,16 +35,7 @@ async function failover (t: Test, fault: 'kill' | 'freeze', mode: 'lookup' | 'mi
   const faultAt = performance.now()
   // Followed once a token revoked on the promoted replica is refused by the app: its checks (lookup) or its mirror's
   // subscription and resync (mirror) are on the new primary.
-  let recoveredAfter: number | undefined
-  while (recoveredAfter === undefined && performance.now() - faultAt < RECOVERY_MS) {
-    await sleep(100)
-    const probe = sign()
-    if (!await other.app.revoke(probe).then(() => true, () => false)) continue
-    for (let i = 0; i < 20 && recoveredAfter === undefined; i++) {
-      if ((await app.inject({ url: '/me', headers: bearer(probe) })).statusCode === 401) recoveredAfter = performance.now() - faultAt
-      else await sleep(50)
-    }
-  }
+  const recoveredAfter = await followedAfter(app, other.app, () => sign(), faultAt, RECOVERY_MS)
   await sleep(300)
   const samples = await load.stop()
 
