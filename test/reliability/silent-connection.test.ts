@@ -25,20 +25,28 @@ const BOUND_MS = 5 * STORE_TIMEOUT + 1000
  */
 const MIRROR_RECOVERY_MS = 10_000
 
-async function silencedUnderLoad (t: Test, borrowed: boolean): Promise<void> {
+/**
+ * An app on a Redis behind the TCP proxy, with its client owned (a URL) or borrowed (the app's own client goes through
+ * the proxy too: it is silenced with the plugin's, and it is the app's to mend), and 20 revoked and 20 fresh tokens.
+ */
+async function behindProxy (t: Test, borrowed: boolean, mode: 'lookup' | 'mirror') {
   const redis = await startRedisFor(t)
   const proxy = await startTcpProxy(redis.port)
   t.teardown(() => proxy.close())
   const url = `redis://127.0.0.1:${proxy.port}`
-  // The app's own client goes through the proxy too: it is silenced with the plugin's, and it is the app's to mend.
   const appClient = borrowed ? new Redis(url) : undefined
   if (appClient !== undefined) t.teardown(() => appClient.disconnect())
-  const { app, sign } = await buildApp({ store: 'redis', redis: appClient ?? url, storeTimeout: STORE_TIMEOUT })
+  const { app, sign } = await buildApp({ store: 'redis', redis: appClient ?? url, mode, storeTimeout: STORE_TIMEOUT })
   t.teardown(() => app.close())
   const revoked = Array.from({ length: 20 }, () => sign())
   const fresh = Array.from({ length: 20 }, () => sign())
   await Promise.all(revoked.map((token) => app.revoke(token)))
   if (appClient !== undefined) await appClient.ping()
+  return { redis, proxy, appClient, app, sign, revoked, fresh }
+}
+
+async function silencedUnderLoad (t: Test, borrowed: boolean): Promise<void> {
+  const { proxy, appClient, app, sign, revoked, fresh } = await behindProxy(t, borrowed, 'lookup')
 
   const load = loadOn(app, { revoked, fresh })
   await sleep(300)
@@ -108,20 +116,10 @@ async function leftAlone (t: Test, appClient: Redis): Promise<void> {
 }
 
 async function mirrorSilenced (t: Test, borrowed: boolean): Promise<void> {
-  const redis = await startRedisFor(t)
-  const proxy = await startTcpProxy(redis.port)
-  t.teardown(() => proxy.close())
-  const url = `redis://127.0.0.1:${proxy.port}`
-  const appClient = borrowed ? new Redis(url) : undefined
-  if (appClient !== undefined) t.teardown(() => appClient.disconnect())
-  const { app, sign } = await buildApp({ store: 'redis', redis: appClient ?? url, mode: 'mirror', storeTimeout: STORE_TIMEOUT })
+  const { redis, proxy, appClient, app, sign, revoked, fresh } = await behindProxy(t, borrowed, 'mirror')
   // Another instance, straight to Redis: it revokes while the mirror is cut off.
   const other = await buildApp({ store: 'redis', redis: redis.url, storeTimeout: STORE_TIMEOUT })
-  t.teardown(() => Promise.all([app.close(), other.app.close()]))
-  const revoked = Array.from({ length: 20 }, () => sign())
-  const fresh = Array.from({ length: 20 }, () => sign())
-  await Promise.all(revoked.map((token) => app.revoke(token)))
-  if (appClient !== undefined) await appClient.ping()
+  t.teardown(() => other.app.close())
 
   const load = loadOn(app, { revoked, fresh })
   await sleep(300)
