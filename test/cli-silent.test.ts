@@ -12,22 +12,28 @@ t.setTimeout(120_000)
 const BOUND_MS = 15_000
 const token = unsignedToken({ jti: 'silent-1', sub: 'ops', exp: Math.floor(Date.now() / 1000) + 600 })
 
-t.test('a frozen Redis (SIGSTOP: the kernel accepts, nobody answers): exit 1 with a clear error, in-process and as a child', async (t) => {
+// The tests mostly wait out the CLI's 5 s: they run side by side.
+t.jobs = 2
+
+t.test('a frozen Redis (SIGSTOP: the kernel accepts, nobody answers): exit 1 with a clear error, in-process and as a child', { buffered: true }, async (t) => {
   const redis = await startRedisFor(t)
   redis.pause()
   t.teardown(() => redis.resume())
   const started = Date.now()
-  const { code, stdout, stderr } = await cli(['check', token, '--redis-url', redis.url])
+  // Both wait out the same 5 s, side by side.
+  const [{ code, stdout, stderr }, child] = await Promise.all([
+    cli(['check', token, '--redis-url', redis.url]),
+    cliChild(['stats', '--json'], { REDIS_URL: redis.url })
+  ])
   t.equal(code, 1)
   t.equal(stdout, '')
   t.match(stderr, /^failed: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+: connected, but no answer within 5 s \(the connection is open but silent\)/)
   t.ok(Date.now() - started < BOUND_MS, `gave up after ${Date.now() - started} ms`)
-  const child = await cliChild(['stats', '--json'], { REDIS_URL: redis.url })
   t.equal(child.code, 1, 'the process ends with exit 1')
   t.match(JSON.parse(child.stdout), { ok: false, exitCode: 1, error: /no answer within 5 s/ })
 })
 
-t.test('a connection that goes silent after the handshake (writes paused): exit 1 with a clear error', async (t) => {
+t.test('a connection that goes silent after the handshake (writes paused): exit 1 with a clear error', { buffered: true }, async (t) => {
   const redis = await startRedisFor(t)
   const admin = new Redis(redis.url)
   t.teardown(() => admin.disconnect())

@@ -15,6 +15,6 @@ function sourceFiles (dir) {
 const files = ['index.ts', ...sourceFiles('lib')]
 
 export default function coverageMap (testFile) {
-  if (/^test[\\/](example[\\/]|bench)/.test(testFile)) return null
+  if (/^test[\\/](example[\\/.]|bench)/.test(testFile)) return null
   return files
 }

@@ -55,7 +55,10 @@ async function failover (t: Test, fault: 'kill' | 'freeze', mode: 'lookup' | 'mi
   t.match(message, /0 of 1 replica/, 'a durable revoke() then rejects: the new primary has no replica left to confirm it')
 }
 
-t.test('Sentinel, lookup mode: primary killed (reset)', (t) => failover(t, 'kill', 'lookup'))
-t.test('Sentinel, lookup mode: primary frozen for good (silent)', (t) => failover(t, 'freeze', 'lookup'))
-t.test('Sentinel, mirror mode: primary killed (reset)', (t) => failover(t, 'kill', 'mirror'))
-t.test('Sentinel, mirror mode: primary frozen for good (silent)', (t) => failover(t, 'freeze', 'mirror'))
+// Each failover has a Sentinel set-up of its own and mostly waits (down-after, the vote, the reconnect): they run side
+// by side rather than one after the other.
+t.jobs = 4
+t.test('Sentinel, lookup mode: primary killed (reset)', { buffered: true }, (t) => failover(t, 'kill', 'lookup'))
+t.test('Sentinel, lookup mode: primary frozen for good (silent)', { buffered: true }, (t) => failover(t, 'freeze', 'lookup'))
+t.test('Sentinel, mirror mode: primary killed (reset)', { buffered: true }, (t) => failover(t, 'kill', 'mirror'))
+t.test('Sentinel, mirror mode: primary frozen for good (silent)', { buffered: true }, (t) => failover(t, 'freeze', 'mirror'))

@@ -70,15 +70,18 @@ async function silencedUnderLoad (t: Test, borrowed: boolean): Promise<void> {
   if (appClient !== undefined) await leftAlone(t, appClient)
 }
 
-t.test('lookup mode, the plugin\'s own client (URL): a silent connection is replaced', async (t) => {
+// Each test has a Redis and a proxy of its own and mostly waits for a silence to be noticed: they run side by side.
+t.jobs = 3
+
+t.test('lookup mode, the plugin\'s own client (URL): a silent connection is replaced', { buffered: true }, async (t) => {
   await silencedUnderLoad(t, false)
 })
 
-t.test('lookup mode, a borrowed client: the plugin\'s duplicate is replaced, the app\'s connection is not touched', async (t) => {
+t.test('lookup mode, a borrowed client: the plugin\'s duplicate is replaced, the app\'s connection is not touched', { buffered: true }, async (t) => {
   await silencedUnderLoad(t, true)
 })
 
-t.test('a silent idle connection is replaced at the first check, which alone fails closed', async (t) => {
+t.test('a silent idle connection is replaced at the first check, which alone fails closed', { buffered: true }, async (t) => {
   const redis = await startRedisFor(t)
   const proxy = await startTcpProxy(redis.port)
   t.teardown(() => proxy.close())
@@ -99,7 +102,7 @@ t.test('a silent idle connection is replaced at the first check, which alone fai
   t.equal(status, 401, `refused by the store again after ${Math.round(performance.now() - started)} ms`)
 })
 
-t.test('app.close() on a silent connection ends, without an error, once the silence limit drops it', async (t) => {
+t.test('app.close() on a silent connection ends, without an error, once the silence limit drops it', { buffered: true }, async (t) => {
   const redis = await startRedisFor(t)
   const proxy = await startTcpProxy(redis.port)
   t.teardown(() => proxy.close())
@@ -145,10 +148,10 @@ async function mirrorSilenced (t: Test, borrowed: boolean): Promise<void> {
   if (appClient !== undefined) await leftAlone(t, appClient)
 }
 
-t.test('mirror mode, the plugin\'s own client: the writer\'s and the subscriber\'s silent connections are replaced', async (t) => {
+t.test('mirror mode, the plugin\'s own client: the writer\'s and the subscriber\'s silent connections are replaced', { buffered: true }, async (t) => {
   await mirrorSilenced(t, false)
 })
 
-t.test('mirror mode, a borrowed client: the same, and the app\'s connection is not touched', async (t) => {
+t.test('mirror mode, a borrowed client: the same, and the app\'s connection is not touched', { buffered: true }, async (t) => {
   await mirrorSilenced(t, true)
 })
