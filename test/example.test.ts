@@ -1,18 +1,21 @@
-// The example app's suites, in one process. Each is a module of its own under test/example/, but as test files of
-// their own each spent most of its time loading the app (Fastify, Swagger, the rate limiter, argon2) and tap's
-// machinery: about 2.5 CPU-seconds apiece, nine times over, on a two-core machine that runs the whole suite.
-// The example's server process is tested apart (test/example/server.test.ts): it starts processes, not an app.
+// The example app's suites, in one process (see test/suites.suite.ts). The example's server process is tested apart
+// (test/example/server.test.ts): it starts processes of its own.
 import t from 'tap'
 
-// The nine suites one after the other; tap's 30 s per file is for one suite.
+// For all of them together; tap's 30 s default is for one file's worth.
 t.setTimeout(240_000)
 
-await import('./example/admin.js')
-await import('./example/flow.js')
-await import('./example/http.js')
-await import('./example/instances.js')
-await import('./example/oauth.js')
-await import('./example/rate-limit.js')
-await import('./example/refresh.js')
-await import('./example/sessions.js')
-await import('./example/validation.js')
+// Each suite adds its tests to this file's root as it loads, and some first await a set-up (a redis-server): loaded
+// inside a test, so that tap never finds the root idle in between and ends it early. The tests run after it.
+t.test('the suites load', async (t) => {
+  await import('./example/admin.suite.js')
+  await import('./example/flow.suite.js')
+  await import('./example/http.suite.js')
+  await import('./example/instances.suite.js')
+  await import('./example/oauth.suite.js')
+  await import('./example/rate-limit.suite.js')
+  await import('./example/refresh.suite.js')
+  await import('./example/sessions.suite.js')
+  await import('./example/validation.suite.js')
+  t.pass('9 suites loaded')
+})

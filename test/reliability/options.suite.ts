@@ -6,7 +6,7 @@ import jwtRevoke, { type JwtRevokeOptions } from '../../index.js'
 import { SECRET } from '../helpers/app.js'
 
 // Issue 4: every invalid option fails at register with FST_JWT_REVOKE_INVALID_OPTION and a message naming it; every
-// valid value registers. Generated values, per option, on top of test/options.test.ts's examples.
+// valid value registers. Generated values, per option, on top of test/options.suite.ts's examples.
 
 type Outcome = { ok: true } | { ok: false, code: unknown, message: string }
 
@@ -51,7 +51,7 @@ const options: Record<string, { invalid: fc.Arbitrary<unknown>, valid?: fc.Arbit
   redis: {
     invalid: fc.oneof(fc.string().filter((s) => !/^rediss?:\/\//.test(s)), fc.integer(), fc.boolean(),
       fc.subarray(['mget', 'exists', 'set', 'eval'], { maxLength: 3 }).map((names) => Object.fromEntries(names.map((n) => [n, () => null]))))
-    // Valid URLs and clients connect: test/options.test.ts and the Redis tests cover them.
+    // Valid URLs and clients connect: test/options.suite.ts and the Redis tests cover them.
   }
 }
 
