@@ -30,5 +30,5 @@ t.test('every suite is imported by exactly one test file, and every import names
     }
   }
   t.ok(suites.length > 20, `${suites.length} suites found`)
-  t.same([...importers].filter(([, by]) => by.length !== 1).map(([suite, by]) => `${suite}: imported by ${by.length}`), [])
+  t.same([...importers].filter(([, by]) => by.length !== 1).map(([suite, by]) => `${suite}: imported by ${by.length}`), [], 'each suite is imported by one test file')
 })
