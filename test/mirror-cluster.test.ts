@@ -2,7 +2,7 @@ import type { ClusterOptions } from 'ioredis'
 import t from 'tap'
 import { MirrorStore, RedisStore } from '../index.js'
 import { bearer, buildApp, collectLogs, type TestApp } from './helpers/app.js'
-import { statusWithin, waitFor } from './helpers/mirror.js'
+import { statusWithin, waitFor, writesDuringStart } from './helpers/mirror.js'
 import { startClusterFor } from './helpers/redis-cluster.js'
 
 const cluster = await startClusterFor(t)
@@ -108,4 +108,21 @@ t.test('on the Cluster, the subscriber killed in the middle of a long SCAN: the 
   await waitFor('in sync', () => mirror.status().synced)
   t.ok(logs.lines.some((line) => String(line.msg).includes('lost its subscription while it synced')), 'the sync saw the loss and started again')
   t.same(revoked.filter((claims) => !mirror.isRevoked(claims)), [], 'every revocation made in the gap is enforced')
+})
+
+t.test('on the Cluster, revocations made while a mirror starts, and at once after, all reach it', async (t) => {
+  const writer = new RedisStore({ client: cluster.client() })
+  let missed = 0
+  for (let round = 0; round < 6; round++) {
+    const mirror = new MirrorStore({ client: cluster.client() })
+    // A subject per write: their keys spread over the three primaries.
+    const held = await writesDuringStart(mirror, round, async (i) => {
+      const claims = { jti: `cluster-start-${round}-${i}`, sub: `cluster-starter-${round}-${i}` }
+      await writer.revoke(claims, 600)
+      return claims
+    })
+    if (!held) missed++
+    await mirror.close()
+  }
+  t.equal(missed, 0, 'no round lost a write (6 rounds of 20)')
 })

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import type { MirrorStore, RevocationClaims } from '../../index.js'
 import { bearer } from './app.js'
 
 /** Polls until the request's status is `status`; returns the milliseconds it took, or throws after limitMs. */
@@ -19,4 +20,22 @@ export async function waitFor (what: string, condition: () => boolean | Promise<
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
   return Date.now() - started
+}
+
+/**
+ * One round of writes racing a mirror's start: starts `mirror`, makes 20 writes spread over its start (every other
+ * round on the next event-loop turn, the others 1 to 4 ms apart), so that they land before the subscription, during
+ * the SCAN, while the end marker travels and just after. `write(i)` makes the i-th and names a token it revoked.
+ * Answers whether the mirror, in sync, held every one of them within 2 s.
+ */
+export async function writesDuringStart (mirror: MirrorStore, round: number, write: (i: number) => Promise<RevocationClaims>): Promise<boolean> {
+  const starting = mirror.start()
+  const writes: Array<Promise<RevocationClaims>> = []
+  for (let i = 0; i < 20; i++) {
+    writes.push(write(i))
+    await new Promise((resolve) => round % 2 === 0 ? setImmediate(resolve) : setTimeout(resolve, 1 + (round % 4)))
+  }
+  const [, ...revoked] = await Promise.all([starting, ...writes])
+  const held = (): boolean => mirror.status().synced && revoked.every((claims) => mirror.isRevoked(claims))
+  return await waitFor(`round ${round}: every write reaches the mirror`, held, 2000).then(() => true, () => false)
 }
