@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fast
 import fp from 'fastify-plugin'
 import { authentication } from './lib/authenticate.js'
 import { checkPayload, checkVerified, kChecked, type Check, type CheckPolicy } from './lib/check.js'
+import { claimDecorators } from './lib/decorators.js'
 import type { TokenPayload } from './lib/claims.js'
 import { guardVerify } from './lib/guard.js'
 import { resolveOptions, type JwtRevokeOptions } from './lib/options.js'
@@ -12,7 +13,6 @@ import { createStore, startStore } from './lib/stores/create.js'
 import { MirrorStore, type MirrorStatus } from './lib/stores/mirror.js'
 import { BurstLog, emptyStats, type RevocationStats } from './lib/stats.js'
 import type { RevocationStore } from './lib/stores/store.js'
-import { keyFromFunction } from './lib/secret-function.js'
 import { jwtVerifiers, requestPrototype, type RequestVerify } from './lib/verifiers.js'
 
 export * as errors from './lib/errors.js'
@@ -50,23 +50,12 @@ declare module 'fastify' {
     /** Revokes the token this request last verified (logout); verifies request.jwtVerify()'s token if none was. */
     revokeToken (): Promise<void>
   }
-  interface FastifyContextConfig {
-    /** No effect any more: the check runs wherever a token is verified. Kept so that existing route configs compile. */
-    jwtRevoke?: boolean
-  }
-}
-
-/**
- * A function for @fastify/jwt's `trusted` option. Not needed any more: every request.jwtVerify() is checked. Kept for
- * apps that pass it; the check it makes is not repeated for the same token and request.
- */
-export async function trusted (request: FastifyRequest, payload: unknown): Promise<boolean> {
-  await request.server.jwtRevoke.check(request, payload)
-  return true
 }
 
 async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions): Promise<void> {
   const options = resolveOptions(rawOptions, fastify.hasDecorator('redis'))
+  // Before anything is started or added: a name already taken stops the registration with nothing changed.
+  const decorate = claimDecorators(fastify, options.decorators)
   const store = createStore(options, fastify)
   if (typeof options.store !== 'object') fastify.addHook('onClose', async () => { await store.close?.() })
   await startStore(store, fastify.log, options.storeTimeout)
@@ -88,7 +77,7 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   const prototype = requestPrototype(fastify)
   const jwts: JWT[] = []
   const guarded = new WeakSet<RequestVerify>()
-  const { authenticate, claimsOf, use } = authentication(check)
+  const { authenticate, claimsOf, use } = authentication()
   const guardVerifiers = (): void => {
     for (const { namespace, jwt, method } of jwtVerifiers(fastify, prototype)) {
       if (guarded.has(prototype[method] as RequestVerify)) continue
@@ -98,7 +87,7 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
       guarded.add(verify)
       prototype[method] = verify
       jwts.push(jwt)
-      if (namespace === undefined) use({ jwt, verify, userProperty, staticKey: !keyFromFunction(jwt) })
+      if (namespace === undefined) use(verify)
     }
   }
   guardVerifiers()
@@ -107,22 +96,24 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   const api = revocationApi(jwts, { ...options, store, log: fastify.log, stats })
 
   fastify.decorateRequest(kChecked, null)
-  fastify.decorateRequest('revokeToken', async function revokeToken (this: FastifyRequest): Promise<void> {
+  decorate('revokeToken', async function revokeToken (this: FastifyRequest): Promise<void> {
     await api.revoke({ ...await claimsOf(this) })
   })
-  fastify.decorate('revoke', api.revoke)
-  fastify.decorate('revokeSubject', api.revokeSubject)
-  fastify.decorate('isRevoked', api.isRevoked)
-  fastify.decorate('authenticate', authenticate)
-  fastify.decorate('jwtRevoke', {
+  decorate('revoke', api.revoke)
+  decorate('revokeSubject', api.revokeSubject)
+  decorate('isRevoked', api.isRevoked)
+  decorate('authenticate', authenticate)
+  decorate('jwtRevoke', {
     store,
     check: (request: FastifyRequest, payload: unknown) => checkPayload(policy, request, claimsObject(payload)),
     stats: () => store instanceof MirrorStore ? { ...stats, mirror: store.status() } : { ...stats }
   } satisfies JwtRevokeDecorator)
 }
 
-export default fp(jwtRevoke, {
+/** The plugin; also exported as `fastifyJwtRevoke` and (from CommonJS) as `.default`, as @fastify plugins are. */
+export const fastifyJwtRevoke = fp(jwtRevoke, {
   fastify: '5.x',
   name: 'fastify-jwt-revoke',
   dependencies: ['@fastify/jwt']
 })
+export default fastifyJwtRevoke

@@ -17,7 +17,7 @@ export interface CheckPolicy {
   failures: BurstLog
 }
 
-/** Set on the request by the check: the claims of the last token that passed it, so it is not looked up twice. */
+/** Set on the request by the check: the claims of the last token that passed it (what request.revokeToken() revokes). */
 export const kChecked = Symbol('fastify-jwt-revoke.checked')
 
 export type CheckedRequest = FastifyRequest & { [kChecked]: RevocableClaims | null | undefined }
@@ -73,13 +73,6 @@ function claimsToCheck (policy: CheckPolicy, payload: unknown): RevocableClaims 
   return claims
 }
 
-/** Whether this request already passed a token with the same revocation identity (jti, sub, iat). */
-function passedBefore (request: CheckedRequest, claims: RevocableClaims): boolean {
-  // undefined, not null, in a child context created before the plugin added kChecked (Fastify copies such values then).
-  const checked = request[kChecked]
-  return checked != null && checked.jti === claims.jti && checked.sub === claims.sub && checked.iat === claims.iat
-}
-
 function settle (policy: CheckPolicy, request: CheckedRequest, claims: RevocableClaims, refused: boolean, done: CheckDone): void {
   if (refused) {
     policy.stats.refusals++
@@ -90,15 +83,16 @@ function settle (policy: CheckPolicy, request: CheckedRequest, claims: Revocable
 }
 
 /**
- * The check of a payload @fastify/jwt has verified: its claims, then at most one store call per token and request.
- * Callback-style, and synchronous when the store answers synchronously: on the hot path it costs no promise.
+ * The check of a payload @fastify/jwt has verified: its claims, then one store call. Every verification asks again,
+ * also a second one of the same token on the same request (a WebSocket handler verifying each message must see a
+ * revocation made since); a store may batch the calls of one event-loop turn. Callback-style, and synchronous when
+ * the store answers synchronously: on the hot path it costs no promise.
  */
 export function checkVerified (policy: CheckPolicy, request: FastifyRequest, payload: unknown, done: CheckDone): void {
   let claims: RevocableClaims
   let answer: boolean | Promise<boolean>
   try {
     claims = claimsToCheck(policy, payload)
-    if (passedBefore(request as CheckedRequest, claims)) return done()
     answer = isRefused(policy, claims, request)
   } catch (error) {
     return done(error as Error)

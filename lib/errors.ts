@@ -49,3 +49,5 @@ export function isOwnError (error: unknown): error is Error {
   const code = (error as { code?: unknown } | null)?.code
   return error instanceof Error && typeof code === 'string' && (code === 'FST_JWT_REVOKED' || code.startsWith('FST_JWT_REVOKE_'))
 }
+
+export const DecoratorExistsError = createError('FST_JWT_REVOKE_DECORATOR_EXISTS', 'The app already has a decorator "%s": %s', 500)

@@ -1,10 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { Cluster, Redis } from 'ioredis'
+import type { DecoratorNames } from './decorators.js'
 import { InvalidOptionError } from './errors.js'
 import type { RevocationStore } from './stores/store.js'
 
 const PositiveSeconds = Type.Integer({ minimum: 1 })
+const DecoratorName = Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Literal(false)]))
 
 /** The plugin's options, as validated at register time. */
 export const OptionsSchema = Type.Object({
@@ -32,6 +34,14 @@ export const OptionsSchema = Type.Object({
   durability: Type.Optional(Type.Object({
     replicas: Type.Integer({ minimum: 1, maximum: 100 }),
     timeout: Type.Integer({ minimum: 1, maximum: 60000 })
+  }, { additionalProperties: false })),
+  /** Another name for a decorator of the plugin, or false to leave it out (for an app that has its own authenticate). */
+  decorators: Type.Optional(Type.Object({
+    authenticate: DecoratorName,
+    revoke: DecoratorName,
+    revokeSubject: DecoratorName,
+    isRevoked: DecoratorName,
+    revokeToken: DecoratorName
   }, { additionalProperties: false }))
 }, { additionalProperties: false })
 
@@ -54,6 +64,7 @@ export interface ResolvedOptions {
   maxEntries: number
   mode: 'lookup' | 'mirror'
   durability: Durability | undefined
+  decorators: DecoratorNames
 }
 
 /** How many replicas must confirm a revocation, and how long to wait for them (ms). */
@@ -112,7 +123,8 @@ export function resolveOptions (options: unknown, hasAppRedis: boolean): Resolve
     requireJti: valid.requireJti ?? true,
     maxEntries: valid.maxEntries ?? 1_000_000,
     mode: valid.mode ?? 'lookup',
-    durability: valid.durability
+    durability: valid.durability,
+    decorators: valid.decorators ?? {}
   }
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import fastifyJwt, { type FastifyJWTOptions, type TokenOrHeader } from '@fastify/jwt'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import t from 'tap'
-import jwtRevoke, { trusted, type JwtRevokeOptions } from '../index.js'
+import jwtRevoke, { type JwtRevokeOptions } from '../index.js'
 import { bearer, storeVariants } from './helpers/app.js'
 
 // A JWKS in miniature: the key depends on the token's kid and on the request (its tenant header), the way
@@ -114,16 +114,18 @@ t.test('app.revoke() of a token string cannot verify without the request: a clea
   t.equal(await app.isRevoked(token), true, 'isRevoked decodes, so it takes the string')
 })
 
-t.test("with @fastify/jwt's trusted option too, a request still costs one store check", async (t) => {
-  const { app } = await buildJwksApp({}, { trusted })
+t.test("with the app's own trusted option too, a request costs one store check and trusted applies", async (t) => {
+  const { app } = await buildJwksApp({}, { trusted: (_request, payload) => (payload as { sub?: unknown }).sub !== 'distrusted' })
   t.teardown(() => app.close())
   const token = signK2({})
   const before = app.jwtRevoke.stats().checks
   t.equal((await app.inject({ url: '/verify-myself', headers: tenant(token) })).statusCode, 200)
-  t.equal(app.jwtRevoke.stats().checks - before, 1, 'the guard reuses the check trusted made')
+  t.equal(app.jwtRevoke.stats().checks - before, 1, 'one check')
   await app.revoke(claimsOf(token))
   const refused = await app.inject({ url: '/verify-myself', headers: tenant(token) })
-  t.equal(refused.statusCode, 401, 'a revocation found by trusted is answered')
   t.equal(refused.json().code, 'FST_JWT_REVOKED')
   t.equal(app.jwtRevoke.stats().checks - before, 2, 'one check for the refused request too')
+  const distrusted = await app.inject({ url: '/verify-myself', headers: tenant(signK2({ sub: 'distrusted' })) })
+  t.equal(distrusted.json().code, 'FST_JWT_AUTHORIZATION_TOKEN_UNTRUSTED', "the app's trusted refuses before the check")
+  t.equal(app.jwtRevoke.stats().checks - before, 2, 'no store call for it')
 })

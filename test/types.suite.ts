@@ -4,7 +4,7 @@ import fastifyJwt from '@fastify/jwt'
 import Fastify, { type FastifyInstance, type FastifyRequest, type onRequestHookHandler } from 'fastify'
 import t from 'tap'
 import jwtRevoke, {
-  MemoryStore, RedisStore, errors, trusted,
+  MemoryStore, RedisStore, errors, fastifyJwtRevoke,
   type JwtRevokeOptions, type MirrorStatus, type RevocationStats, type RevocationStore, type RevokeSubjectOptions
 } from '../index.js'
 import { SECRET } from './helpers/app.js'
@@ -35,13 +35,13 @@ t.test('the exported values match their types', async (t) => {
   const app = Fastify()
   await app.register(fastifyJwt, { secret: SECRET })
   await app.register(jwtRevoke, options)
-  app.get('/', { config: { jwtRevoke: false }, onRequest: [app.authenticate] }, async () => 'ok')
+  app.get('/', { onRequest: [app.authenticate] }, async () => 'ok')
   await app.ready()
   t.type(app.revoke, 'function')
   t.type(app.revokeSubject, 'function')
   t.type(app.isRevoked, 'function')
   t.type(app.authenticate, 'function')
-  t.type(trusted, 'function')
+  t.equal(fastifyJwtRevoke, jwtRevoke, 'the named export is the default one')
   t.type(RedisStore, 'function')
   t.equal(new errors.RevokedError().code, 'FST_JWT_REVOKED')
   t.ok(custom instanceof MemoryStore)

@@ -4,7 +4,7 @@ import fastifyJwt from '@fastify/jwt'
 import Fastify, { type FastifyRequest } from 'fastify'
 import t from 'tap'
 import jwtRevoke from '../index.js'
-import { bearer, SECRET } from './helpers/app.js'
+import { bearer, SECRET, storeVariants } from './helpers/app.js'
 
 const sign = (app: { jwt: { sign (payload: object, options: object): string } }, claims: object = {}): string =>
   app.jwt.sign({ sub: 'setup-user', jti: randomUUID(), ...claims }, { expiresIn: 3600 })
@@ -44,7 +44,7 @@ t.test('claims come from the signed payload, whatever formatUser and decoratorNa
 
   const token = sign(app)
   t.same((await app.inject({ url: '/verify', headers: bearer(token) })).json(), { returned: { name: 'user setup-user' }, principal: { name: 'user setup-user' } }, 'request.jwtVerify() is formatUser\'s')
-  t.equal((await app.inject({ url: '/authenticate', headers: bearer(token) })).json().sub, 'setup-user', 'authenticate sets the verified payload on decoratorName')
+  t.same((await app.inject({ url: '/authenticate', headers: bearer(token) })).json(), { name: 'user setup-user' }, 'authenticate sets formatUser\'s user on decoratorName, as request.jwtVerify() does')
   t.equal((await app.inject({ method: 'POST', url: '/logout', headers: bearer(token) })).statusCode, 204, 'revokeToken finds the claims formatUser dropped')
   for (const url of ['/verify', '/authenticate']) t.equal((await app.inject({ url, headers: bearer(token) })).json().code, 'FST_JWT_REVOKED', url)
   t.same((await app.inject({ url: '/caught', headers: bearer(token) })).json(), { principal: 'none' }, 'a refused token leaves no user behind')
@@ -93,25 +93,96 @@ t.test('a sibling context without the plugin keeps @fastify/jwt as it is', async
   t.equal((await app.inject({ url: '/plain', headers: bearer(token) })).statusCode, 200, 'no revocation store in that context')
 })
 
-t.test('an extractToken that answers differently the second time: the check cannot read the claims, so it refuses', async (t) => {
+t.test('the check reads the token @fastify/jwt verified: the lookup runs once, whatever the request says afterwards', async (t) => {
+  const app = Fastify()
+  let lookups = 0
+  const flaky = (request: FastifyRequest): string => {
+    lookups++
+    // The verified token first; a live one whenever asked again.
+    return lookups === 1 ? request.headers['x-first'] as string : request.headers['x-then'] as string
+  }
+  await app.register(fastifyJwt, { secret: SECRET })
+  await app.register(fastifyJwt, { secret: SECRET, namespace: 'extracted', verify: { extractToken: flaky } })
+  await app.register(jwtRevoke)
+  const perCall = { extractToken: flaky } as unknown as Parameters<FastifyRequest['jwtVerify']>[0]
+  app.get('/per-call', async (request) => await request.jwtVerify(perCall))
+  app.get('/nested', async (request) => await request.jwtVerify({ verify: perCall } as unknown as Parameters<FastifyRequest['jwtVerify']>[0]))
+  app.get('/global', async (request) => await (request as unknown as { extractedJwtVerify: FastifyRequest['jwtVerify'] }).extractedJwtVerify())
+  // A secret function that changes the Authorization header while @fastify/jwt verifies (after its lookup).
+  const swapping = Fastify()
+  await swapping.register(fastifyJwt, {
+    secret: (request, _token, done) => {
+      request.headers.authorization = `Bearer ${request.headers['x-then'] as string}`
+      done(null, SECRET)
+    }
+  })
+  await swapping.register(jwtRevoke)
+  swapping.get('/me', { onRequest: swapping.authenticate }, async (request) => request.user)
+  swapping.get('/verify', async (request) => await request.jwtVerify())
+  t.teardown(async () => { await Promise.all([app.close(), swapping.close()]) })
+
+  const revoked = sign(app)
+  await app.revoke(revoked)
+  await swapping.revoke({ ...app.jwt.decode<object>(revoked) })
+  for (const [server, url] of [[app, '/per-call'], [app, '/nested'], [app, '/global'], [swapping, '/me'], [swapping, '/verify']] as const) {
+    lookups = 0
+    const headers = { 'x-first': revoked, 'x-then': sign(app), ...bearer(revoked) }
+    const refused = await server.inject({ url, headers })
+    t.equal(refused.json().code, 'FST_JWT_REVOKED', `${url}: the revoked token it verified is refused`)
+    if (server === app) t.equal(lookups, 1, `${url}: extractToken ran once`)
+  }
+})
+
+t.test('a verification made again on the same request asks the store again (a WebSocket re-verifying each message)', async (t) => {
+  for (const variant of (await storeVariants(t)).filter((v) => v.name !== 'redis-pipelined')) {
+    const app = Fastify()
+    await app.register(fastifyJwt, { secret: SECRET })
+    await app.register(jwtRevoke, variant.options())
+    const token = sign(app, { sub: `again-${variant.name}` })
+    const revocations = {
+      jti: async () => { await app.revoke(token) },
+      subject: async () => { await app.revokeSubject(`again-${variant.name}`) }
+    }
+    app.get('/again/:how', async (request) => {
+      await request.jwtVerify()
+      await revocations[(request.params as { how: 'jti' | 'subject' }).how]()
+      return await request.jwtVerify().then(() => 'accepted', (error: { code: string }) => error.code)
+    })
+    await app.ready()
+    const before = app.jwtRevoke.stats().checks
+    t.equal((await app.inject({ url: '/again/subject', headers: bearer(token) })).body, 'FST_JWT_REVOKED', `${variant.name}: after revokeSubject()`)
+    t.equal(app.jwtRevoke.stats().checks - before, 2, `${variant.name}: two verifications, two checks`)
+    await app.close()
+    const second = Fastify()
+    await second.register(fastifyJwt, { secret: SECRET })
+    await second.register(jwtRevoke, variant.options())
+    const fresh = sign(second, { sub: `again2-${variant.name}` })
+    second.get('/again', async (request) => {
+      await request.jwtVerify()
+      await second.revoke(fresh)
+      return await request.jwtVerify().then(() => 'accepted', (error: { code: string }) => error.code)
+    })
+    t.equal((await second.inject({ url: '/again', headers: bearer(fresh) })).body, 'FST_JWT_REVOKED', `${variant.name}: after revoke()`)
+    await second.close()
+  }
+})
+
+t.test('request.revokeToken() revokes the last token this request verified', async (t) => {
   const app = Fastify()
   await app.register(fastifyJwt, { secret: SECRET })
   await app.register(jwtRevoke)
-  const token = sign(app)
-  // The first call is @fastify/jwt's lookup, the second the plugin's: what it finds then is not what was verified.
-  const flaky = (second: () => string) => {
-    let calls = 0
-    return (): string => ++calls === 1 ? token : second()
-  }
-  const withExtract = (extractToken: () => string) => async (request: FastifyRequest): Promise<unknown> =>
-    await request.jwtVerify({ extractToken } as unknown as Parameters<FastifyRequest['jwtVerify']>[0])
-  app.get('/throws', (request) => withExtract(flaky(() => { throw new Error('gone') }))(request))
-  app.get('/garbage', (request) => withExtract(flaky(() => 'not-a-jwt'))(request))
-  app.get('/bad-json', (request) => withExtract(flaky(() => 'e30.bm90IGpzb24.x'))(request))
+  const perCall = { extractToken: (request: FastifyRequest) => request.headers['x-other'] } as unknown as Parameters<FastifyRequest['jwtVerify']>[0]
+  app.post('/logout-other', async (request, reply) => {
+    await request.jwtVerify()
+    await request.jwtVerify(perCall)
+    await request.revokeToken()
+    return reply.code(204).send()
+  })
+  app.get('/me', async (request) => await request.jwtVerify())
   t.teardown(() => app.close())
-  for (const url of ['/throws', '/garbage', '/bad-json']) {
-    const refused = await app.inject({ url })
-    t.equal(refused.statusCode, 401, url)
-    t.equal(refused.json().code, 'FST_JWT_REVOKE_INVALID_CLAIM', `${url}: no claims, no pass`)
-  }
+  const first = sign(app)
+  const last = sign(app)
+  t.equal((await app.inject({ method: 'POST', url: '/logout-other', headers: { ...bearer(first), 'x-other': last } })).statusCode, 204)
+  t.equal((await app.inject({ url: '/me', headers: bearer(last) })).json().code, 'FST_JWT_REVOKED', 'the last one verified is revoked')
+  t.equal((await app.inject({ url: '/me', headers: bearer(first) })).statusCode, 200, 'the one before is not')
 })

@@ -19,20 +19,17 @@ export interface TestApp {
   sign (claims?: Claims, options?: { expiresIn?: number | string, noTimestamp?: boolean }): string
 }
 
-/** The routes every test app has: a public one, authenticated ones (authenticate, request.jwtVerify()), opted-out ones (no effect), and logout. */
+/** The routes every test app has: a public one, authenticated ones (authenticate, request.jwtVerify()), and logout. */
 function addRoutes (app: FastifyInstance): void {
   app.get('/public', async () => ({ ok: true }))
   app.get('/me', { onRequest: [app.authenticate] }, async (request) => request.user)
   app.get('/verified', async (request) => await request.jwtVerify())
-  app.get('/unchecked', { config: { jwtRevoke: false } }, async () => ({ ok: true }))
-  app.get('/unchecked-auth', { config: { jwtRevoke: false }, onRequest: app.authenticate }, async (request) => request.user)
   const logout = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     await request.revokeToken()
     return reply.code(204).send()
   }
   app.post('/logout', { onRequest: [app.authenticate] }, logout)
   app.post('/logout-raw', logout)
-  app.post('/logout-unchecked', { config: { jwtRevoke: false } }, logout)
 }
 
 export async function buildApp (
