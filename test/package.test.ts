@@ -94,23 +94,23 @@ const token = app.jwt.sign({ sub: 'packed', jti: '${jti}' }, { expiresIn: 60 })
 const before = (await app.inject({ url: '/me', headers: { authorization: 'Bearer ' + token } })).statusCode
 await app.revoke(token)
 const after = (await app.inject({ url: '/me', headers: { authorization: 'Bearer ' + token } })).statusCode
-console.log(JSON.stringify({ before, after, store: app.jwtRevoke.store.constructor.name, trusted: typeof trusted }))
+console.log(JSON.stringify({ before, after, store: app.jwtRevoke.store.constructor.name, named: fastifyJwtRevoke === jwtRevoke }))
 await app.close()
 `
 
 t.test('installed from the tarball: import and require both register it and revoke a token', async (t) => {
   const redis = await startRedisFor(t)
   const loaders = {
-    'esm.mjs': "import jwtRevoke, { trusted } from 'fastify-jwt-revoke'",
-    'cjs.mjs': "import { createRequire } from 'node:module'\nconst jwtRevoke = createRequire(import.meta.url)('fastify-jwt-revoke')\nconst { trusted } = jwtRevoke"
+    'esm.mjs': "import jwtRevoke, { fastifyJwtRevoke } from 'fastify-jwt-revoke'",
+    'cjs.mjs': "import { createRequire } from 'node:module'\nconst jwtRevoke = createRequire(import.meta.url)('fastify-jwt-revoke')\nconst { fastifyJwtRevoke } = jwtRevoke"
   }
   for (const [file, loader] of Object.entries(loaders)) {
     writeFileSync(join(scratch, file), usage(loader, file))
     const { stdout } = await run('node', [join(scratch, file)], { env: childEnv({ REDIS_URL: redis.url }) })
-    t.same(JSON.parse(stdout), { before: 200, after: 401, store: 'RedisStore', trusted: 'function' }, file)
+    t.same(JSON.parse(stdout), { before: 200, after: 401, store: 'RedisStore', named: true }, file)
   }
-  const cjs = await run('node', ['-e', "const p = require('fastify-jwt-revoke'); console.log(typeof p, typeof p.default, typeof p.MemoryStore)"], { cwd: scratch, env: childEnv() })
-  t.equal(cjs.stdout.trim(), 'function function function', 'a CommonJS require() gives the plugin, with .default and the named exports')
+  const cjs = await run('node', ['-e', "const p = require('fastify-jwt-revoke'); console.log(typeof p, p.default === p, p.fastifyJwtRevoke === p, typeof p.MemoryStore)"], { cwd: scratch, env: childEnv() })
+  t.equal(cjs.stdout.trim(), 'function true true function', 'a CommonJS require() gives the plugin, with .default, .fastifyJwtRevoke and the named exports')
 })
 
 t.test('installed from the tarball, its CLI runs through npx', async (t) => {

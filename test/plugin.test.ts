@@ -9,6 +9,7 @@ runSuites(t, [
   async () => await import('./claims.suite.js'),
   async () => await import('./edge-claims.suite.js'),
   async () => await import('./trusted.suite.js'),
+  async () => await import('./decorators.suite.js'),
   async () => await import('./types.suite.js'),
   async () => await import('./verify-setups.suite.js'),
   async () => await import('./secret-function.suite.js'),
