@@ -79,7 +79,7 @@ export function guardVerify (original: RequestVerify, jwt: JWT, userProperty: st
     const before = slot[userProperty]
     original.call(request, callOptions, (error, user) => {
       if (error != null) return next(error)
-      check(request, token === undefined ? undefined : decodePayload(token), (refusal) => {
+      check(request, decodePayload(token), (refusal) => {
         if (refusal === undefined) return next(null, user)
         slot[userProperty] = before
         next(refusal)

@@ -133,6 +133,29 @@ t.test('the check reads the token @fastify/jwt verified: the lookup runs once, w
   }
 })
 
+t.test('an Authorization header that reads differently from one read to the next: the check cannot vouch for it, so it refuses', async (t) => {
+  const app = Fastify()
+  await app.register(fastifyJwt, { secret: SECRET })
+  await app.register(jwtRevoke)
+  const token = sign(app)
+  // @fastify/jwt's lookup reads the header three times (present, Bearer, split): the plugin's lookup right before it
+  // sees `first` for those three reads, @fastify/jwt's own the token. Only a getter can do that; it proves the check
+  // never passes a token it could not read.
+  app.addHook('onRequest', async (request) => {
+    const first = request.headers['x-first'] === 'none' ? undefined : request.headers['x-first'] as string
+    let reads = 0
+    // Absent: the plugin's lookup stops at the first read. Present: it reads three times.
+    const firstReads = first === undefined ? 1 : 3
+    Object.defineProperty(request.raw.headers, 'authorization', { get: () => ++reads <= firstReads ? first : `Bearer ${token}` })
+  })
+  app.get('/verify', async (request) => await request.jwtVerify())
+  t.teardown(() => app.close())
+  for (const first of ['none', 'Bearer not-a.jwt.payload']) {
+    const refused = await app.inject({ url: '/verify', headers: { 'x-first': first } })
+    t.same([refused.statusCode, refused.json().code], [401, 'FST_JWT_REVOKE_INVALID_CLAIM'], first)
+  }
+})
+
 t.test('a verification made again on the same request asks the store again (a WebSocket re-verifying each message)', async (t) => {
   for (const variant of (await storeVariants(t)).filter((v) => v.name !== 'redis-pipelined')) {
     const app = Fastify()
