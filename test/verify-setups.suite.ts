@@ -209,3 +209,18 @@ t.test('request.revokeToken() revokes the last token this request verified', asy
   t.equal((await app.inject({ url: '/me', headers: bearer(last) })).json().code, 'FST_JWT_REVOKED', 'the last one verified is revoked')
   t.equal((await app.inject({ url: '/me', headers: bearer(first) })).statusCode, 200, 'the one before is not')
 })
+
+t.test('app.jwtRevoke.check(): the check of a payload verified elsewhere (app.jwt.verify in a message handler)', async (t) => {
+  const app = Fastify()
+  await app.register(fastifyJwt, { secret: SECRET })
+  await app.register(jwtRevoke)
+  app.post('/message', async (request) => {
+    const payload = app.jwt.verify((request.body as { token: string }).token)
+    return await app.jwtRevoke.check(request, payload).then(() => 'accepted', (error: { code: string }) => error.code)
+  })
+  t.teardown(() => app.close())
+  const token = sign(app)
+  t.equal((await app.inject({ method: 'POST', url: '/message', payload: { token } })).body, 'accepted')
+  await app.revoke(token)
+  t.equal((await app.inject({ method: 'POST', url: '/message', payload: { token } })).body, 'FST_JWT_REVOKED')
+})
