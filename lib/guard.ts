@@ -1,12 +1,15 @@
 import type { JWT } from '@fastify/jwt'
 import type { FastifyRequest } from 'fastify'
 import type { Check } from './check.js'
-import { decodePayload } from './payload.js'
+import { payloadCache } from './payload-cache.js'
 import { kGuarded, type RequestVerify, type VerifyCallback } from './verifiers.js'
 
 type UserSlot = Record<string, unknown>
 type LookupOptions = Parameters<JWT['lookupToken']>[1]
 type ExtractToken = (request: FastifyRequest) => string
+
+/** Payloads of verified tokens kept per registration (a few hundred KB at most). */
+const PAYLOADS_KEPT = 1024
 
 /** Whether @fastify/jwt reads per-call options in its nested form (`{ decode, verify }`) rather than the flat one. */
 function isNested (options: object): boolean {
@@ -49,7 +52,9 @@ function withLookup (options: object, lookup: (lookupOptions: LookupOptions) => 
  * A refused token leaves request[decoratorName] as it was before the call.
  */
 export function guardVerify (original: RequestVerify, jwt: JWT, userProperty: string, check: Check): RequestVerify {
-  const globalExtractToken = (jwt.options.verify as { extractToken?: unknown } | undefined)?.extractToken !== undefined
+  // @fastify/jwt always sets options.verify (its default holds errorCacheTTL).
+  const globalExtractToken = (jwt.options.verify as { extractToken?: unknown }).extractToken !== undefined
+  const payloadOf = payloadCache(PAYLOADS_KEPT)
 
   function verifyAndCheck (this: FastifyRequest, options?: unknown, next?: VerifyCallback): Promise<unknown> | undefined {
     // request.jwtVerify(callback): the same as no options (@fastify/jwt's own would build a verifier for the call).
@@ -79,7 +84,7 @@ export function guardVerify (original: RequestVerify, jwt: JWT, userProperty: st
     const before = slot[userProperty]
     original.call(request, callOptions, (error, user) => {
       if (error != null) return next(error)
-      check(request, decodePayload(token), (refusal) => {
+      check(request, payloadOf(token), (refusal) => {
         if (refusal === undefined) return next(null, user)
         slot[userProperty] = before
         next(refusal)

@@ -1,12 +1,11 @@
 /**
- * The payload of the token @fastify/jwt has just verified (undefined when there is none). The check must read `jti`,
+ * The payload of the token @fastify/jwt has just verified. The check must read `jti`,
  * `sub`, `iat` and `exp` from the signed payload itself, whatever the app's `formatUser` makes of it (it may drop
  * claims) and whatever `complete` says (a complete token nests them under `payload`), so it decodes the same bytes
  * fast-jwt decoded, between the first and the last dot: a base64url decode and one JSON.parse. Undefined for text
  * that is not a JWT payload, which can only come from a lookup that did not find the token @fastify/jwt verified.
  */
-export function decodePayload (token: string | undefined): unknown {
-  if (token === undefined) return undefined
+export function decodePayload (token: string): unknown {
   try {
     return JSON.parse(Buffer.from(token.slice(token.indexOf('.') + 1, token.lastIndexOf('.')), 'base64url').toString('utf8'))
   } catch {

@@ -4,6 +4,7 @@ import fastifyJwt from '@fastify/jwt'
 import Fastify, { type FastifyRequest } from 'fastify'
 import t from 'tap'
 import jwtRevoke from '../index.js'
+import { payloadCache } from '../lib/payload-cache.js'
 import { bearer, SECRET, storeVariants } from './helpers/app.js'
 
 const sign = (app: { jwt: { sign (payload: object, options: object): string } }, claims: object = {}): string =>
@@ -223,4 +224,17 @@ t.test('app.jwtRevoke.check(): the check of a payload verified elsewhere (app.jw
   t.equal((await app.inject({ method: 'POST', url: '/message', payload: { token } })).body, 'accepted')
   await app.revoke(token)
   t.equal((await app.inject({ method: 'POST', url: '/message', payload: { token } })).body, 'FST_JWT_REVOKED')
+})
+
+t.test('verified payloads are decoded once per token, and the cache starts afresh when full', async (t) => {
+  const payloadOf = payloadCache(2)
+  const token = (n: number): string => `e30.${Buffer.from(JSON.stringify({ n })).toString('base64url')}.sig`
+  const first = payloadOf(token(1))
+  t.same(first, { n: 1 })
+  t.equal(payloadOf(token(1)), first, 'the same object: not decoded again')
+  payloadOf(token(2))
+  payloadOf(token(3))
+  t.not(payloadOf(token(1)), first, 'decoded again once the cache started afresh')
+  t.equal(payloadOf(undefined), undefined, 'no token, no payload')
+  t.equal(payloadOf('e30.bm90IGpzb24.x'), undefined, 'not JSON: nothing kept')
 })
