@@ -6,11 +6,7 @@ import jwtRevoke, { type JwtRevokeOptions } from '../index.js'
 import { SECRET } from './tokens.js'
 import type { StoreKind } from './variants.js'
 
-// Written so it type-checks before and after the lead adds `mode` to JwtRevokeOptions: whether the plugin accepts it
-// is decided at register time, which is the point (the row reads 'not available' until it does).
-type MirrorOptions = JwtRevokeOptions & { mode: 'mirror' }
-
-async function storeOptions (kind: StoreKind, redisUrl: string, app: FastifyInstance): Promise<JwtRevokeOptions | MirrorOptions> {
+async function storeOptions (kind: StoreKind, redisUrl: string, app: FastifyInstance): Promise<JwtRevokeOptions> {
   if (kind === 'memory') return { store: 'memory' }
   if (kind === 'mirror') return { store: 'redis', mode: 'mirror', redis: redisUrl }
   // A borrowed client (the only way to set enableAutoPipelining): the plugin leaves it open, so we close it.
