@@ -13,6 +13,7 @@ import { MirrorStore, type MirrorStatus } from './lib/stores/mirror.js'
 import { BurstLog, emptyStats, type RevocationStats } from './lib/stats.js'
 import type { RevocationStore } from './lib/stores/store.js'
 import { keyFromFunction } from './lib/secret-function.js'
+import { acceptedPastExp } from './lib/tolerance.js'
 import { jwtVerifiers, requestPrototype, type RequestVerify } from './lib/verifiers.js'
 
 export * as errors from './lib/errors.js'
@@ -71,12 +72,16 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   if (typeof options.store !== 'object') fastify.addHook('onClose', async () => { await store.close?.() })
   await startStore(store, fastify.log, options.storeTimeout)
   const stats = emptyStats()
+  // Filled in as @fastify/jwt registrations are guarded, below; how long past exp the app may accept a token follows them.
+  const jwts: JWT[] = []
+  const pastExp = acceptedPastExp(jwts, options.acceptExpiredFor)
   const policy: CheckPolicy = {
     store,
     onStoreError: options.onStoreError,
     storeTimeout: options.storeTimeout,
     requireJti: options.requireJti,
     maxTokenLifetime: options.maxTokenLifetime,
+    acceptedPastExp: pastExp,
     stats,
     failures: new BurstLog()
   }
@@ -86,7 +91,6 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   // request prototype: the check runs wherever a token is verified. Again at onReady, for namespaces registered after
   // the plugin: before the first request, whatever the order of registration.
   const prototype = requestPrototype(fastify)
-  const jwts: JWT[] = []
   const guarded = new WeakSet<RequestVerify>()
   const { authenticate, claimsOf, use } = authentication(check)
   const guardVerifiers = (): void => {
@@ -104,11 +108,11 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   guardVerifiers()
   fastify.addHook('onReady', async () => { guardVerifiers() })
 
-  const api = revocationApi(jwts, { ...options, store, log: fastify.log, stats })
+  const api = revocationApi(jwts, { ...options, acceptedPastExp: pastExp, store, log: fastify.log, stats })
 
   fastify.decorateRequest(kChecked, null)
   fastify.decorateRequest('revokeToken', async function revokeToken (this: FastifyRequest): Promise<void> {
-    await api.revoke({ ...await claimsOf(this) })
+    await api.revokeVerified(await claimsOf(this))
   })
   fastify.decorate('revoke', api.revoke)
   fastify.decorate('revokeSubject', api.revokeSubject)
