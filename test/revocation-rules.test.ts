@@ -247,3 +247,10 @@ t.test('the Redis script keeps the longer TTL and the later cutoff, each on its 
     t.equal(await redis.ttl(`${prefix}{hand}:jti:forever`), -1, `${name}: a token entry without TTL stays so`)
   }
 })
+
+t.test('request.revokeToken() of a client\'s token without jti is the client\'s fault: 401, not a programmer error', async (t) => {
+  const { app, sign } = await instance(t, { requireJti: false })
+  const reply = await app.inject({ method: 'POST', url: '/logout', headers: bearer(sign({ jti: undefined })) })
+  t.equal(reply.statusCode, 401)
+  t.equal(reply.json().code, 'FST_JWT_REVOKE_NO_JTI')
+})
