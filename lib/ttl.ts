@@ -88,7 +88,7 @@ export function subjectCutoff (before: number | undefined, settings: TtlSettings
  * refused: its entry lives only that long (plus clockSkew, for this clock running behind).
  * A token with neither jti nor sub passes: nothing could ever revoke it, so nothing can have lapsed.
  */
-export function assertStillRevocable (claims: RevocationClaims, settings: Pick<TtlSettings, 'maxTokenLifetime' | 'acceptedPastExp'>): void {
+export function assertStillRevocable (claims: RevocationClaims, settings: { maxTokenLifetime: number | undefined, acceptedPastExp: () => number }): void {
   if (claims.jti === undefined && claims.sub === undefined) return
   const now = Date.now() / 1000
   const lifetime = settings.maxTokenLifetime
@@ -96,6 +96,6 @@ export function assertStillRevocable (claims: RevocationClaims, settings: Pick<T
     if (claims.iat === undefined && claims.exp === undefined) throw new LifetimeExceededError('it has neither "exp" nor "iat"')
     if (claims.iat !== undefined && now > claims.iat + lifetime) throw new LifetimeExceededError(`it was issued more than maxTokenLifetime (${lifetime} s) ago`)
   }
-  const pastExp = settings.acceptedPastExp?.() ?? 0
+  const pastExp = settings.acceptedPastExp()
   if (claims.exp !== undefined && now > claims.exp + pastExp) throw new ExpiredBeyondError(Math.floor(now - claims.exp), pastExp)
 }

@@ -53,7 +53,7 @@ for (const variant of variants) {
     for (const [name, call, message] of programmerErrors) {
       await t.rejects(call(), { code: 'FST_JWT_REVOKE_INVALID_ARGUMENT', statusCode: 500, message }, name)
     }
-    await t.rejects(app.revoke(42 as unknown as string), TypeError, 'a TypeError, as Node answers a wrong argument')
+    t.ok(await app.revoke(42 as unknown as string).catch((error: unknown) => error) instanceof TypeError, 'a TypeError, as Node answers a wrong argument')
     t.same(app.jwtRevoke.stats().revocations, 0, 'nothing was written')
     if (variant.client !== undefined) t.equal(await variant.client.dbsize(), 0, 'Redis holds no key')
     else t.equal((app.jwtRevoke.store as { size?: number }).size, 0, 'the memory store holds no entry')
