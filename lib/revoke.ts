@@ -9,11 +9,17 @@ import type { RevocationStats } from './stats.js'
 import type { RevocationClaims, RevocationStore } from './stores/store.js'
 import { cutoffProblem, subjectCutoff, tokenTtl, type TtlSettings } from './ttl.js'
 
-/** A token string, or a payload that was already verified (e.g. request.user after authenticate). */
+/**
+ * A token string, or the payload of a verified token (e.g. request.user after authenticate). A payload must have a
+ * `sub` key: the subject, or null/undefined written out for a token without one (FST_JWT_REVOKE_INVALID_ARGUMENT else).
+ */
 export type TokenOrPayload = string | Record<string, unknown>
 
 export interface RevokeSubjectOptions {
-  /** Revoke the subject's tokens issued at or before this instant (Unix seconds or a Date); default now. */
+  /**
+   * Revoke the subject's tokens issued at or before this instant (Unix seconds or a Date, at most clockSkew ahead);
+   * default now, and then revokeSubject resolves once this second is over, so a login right after it is accepted.
+   */
   before?: number | Date
 }
 

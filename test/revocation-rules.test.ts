@@ -144,6 +144,7 @@ t.test('a route accepting expired tokens (ignoreExpiration): acceptExpiredFor ke
   await app.register(jwtRevoke, { clockSkew: 60, requireJti: false, acceptExpiredFor: 30 })
   app.get('/renew', async (request) => await request.jwtVerify({ ignoreExpiration: true }))
   app.get('/strict', async (request) => await request.jwtVerify())
+  app.get('/tolerant', async (request) => await request.jwtVerify({ clockTolerance: 200_000 }))
   const renew = async (token: string): Promise<{ statusCode: number, code?: string }> => {
     const reply = await app.inject({ url: '/renew', headers: bearer(token) })
     return { statusCode: reply.statusCode, code: reply.statusCode === 200 ? undefined : reply.json().code }
@@ -163,6 +164,8 @@ t.test('a route accepting expired tokens (ignoreExpiration): acceptExpiredFor ke
   t.same(await renew(old), { statusCode: 401, code: 'FST_JWT_REVOKE_EXPIRED' }, 'and the check refuses a token its deny-list no longer speaks for')
   t.match((await app.inject({ url: '/renew', headers: bearer(old) })).json().message, /expired 10\d s ago.*30 s/)
   t.same(await renew(app.jwt.sign({ sub: 'renewer', jti: randomUUID(), exp: now() - 40 })), { statusCode: 401, code: 'FST_JWT_REVOKE_EXPIRED' }, 'past acceptExpiredFor: refused')
+  const tolerated = await app.inject({ url: '/tolerant', headers: bearer(old) })
+  t.equal(tolerated.json().code, 'FST_JWT_REVOKE_EXPIRED', 'a per-call clockTolerance wider than the plugin knows: refused past it too')
   const unrevocable = app.jwt.sign({ scope: 'anonymous', exp: now() - 100 })
   t.same(await renew(unrevocable), { statusCode: 200, code: undefined }, 'unless it has neither jti nor sub: nothing could ever revoke it')
 })
