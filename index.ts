@@ -13,6 +13,7 @@ import { createStore, startStore } from './lib/stores/create.js'
 import { MirrorStore, type MirrorStatus } from './lib/stores/mirror.js'
 import { BurstLog, emptyStats, type RevocationStats } from './lib/stats.js'
 import type { RevocationStore } from './lib/stores/store.js'
+import { acceptedPastExp } from './lib/tolerance.js'
 import { jwtVerifiers, requestPrototype, type RequestVerify } from './lib/verifiers.js'
 
 export * as errors from './lib/errors.js'
@@ -60,12 +61,16 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   if (typeof options.store !== 'object') fastify.addHook('onClose', async () => { await store.close?.() })
   await startStore(store, fastify.log, options.storeTimeout)
   const stats = emptyStats()
+  // Filled in as @fastify/jwt registrations are guarded, below; how long past exp the app may accept a token follows them.
+  const jwts: JWT[] = []
+  const pastExp = acceptedPastExp(jwts, options.acceptExpiredFor)
   const policy: CheckPolicy = {
     store,
     onStoreError: options.onStoreError,
     storeTimeout: options.storeTimeout,
     requireJti: options.requireJti,
     maxTokenLifetime: options.maxTokenLifetime,
+    acceptedPastExp: pastExp,
     stats,
     failures: new BurstLog()
   }
@@ -75,7 +80,6 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   // request prototype: the check runs wherever a token is verified. Again at onReady, for namespaces registered after
   // the plugin: before the first request, whatever the order of registration.
   const prototype = requestPrototype(fastify)
-  const jwts: JWT[] = []
   const guarded = new WeakSet<RequestVerify>()
   const { authenticate, claimsOf, use } = authentication()
   const guardVerifiers = (): void => {
@@ -93,11 +97,11 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   guardVerifiers()
   fastify.addHook('onReady', async () => { guardVerifiers() })
 
-  const api = revocationApi(jwts, { ...options, store, log: fastify.log, stats })
+  const api = revocationApi(jwts, { ...options, acceptedPastExp: pastExp, store, log: fastify.log, stats })
 
   fastify.decorateRequest(kChecked, null)
   decorate('revokeToken', async function revokeToken (this: FastifyRequest): Promise<void> {
-    await api.revoke({ ...await claimsOf(this) })
+    await api.revokeVerified(await claimsOf(this))
   })
   decorate('revoke', api.revoke)
   decorate('revokeSubject', api.revokeSubject)

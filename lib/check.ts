@@ -1,10 +1,10 @@
 import type { FastifyRequest } from 'fastify'
 import { readClaims, type RevocableClaims } from './claims.js'
 import { asStoreError, withDeadline } from './deadline.js'
-import { LifetimeExceededError, RevokedError } from './errors.js'
+import { RevokedError } from './errors.js'
 import type { BurstLog, RevocationStats } from './stats.js'
 import type { RevocationStore } from './stores/store.js'
-import { nowSeconds } from './ttl.js'
+import { assertStillRevocable } from './ttl.js'
 
 /** What the check needs to decide: the store, the policy for when it fails, and where it reports. */
 export interface CheckPolicy {
@@ -13,6 +13,8 @@ export interface CheckPolicy {
   storeTimeout: number
   requireJti: boolean
   maxTokenLifetime: number | undefined
+  /** Seconds past exp a verifier of the app may accept a token (lib/tolerance.ts). */
+  acceptedPastExp: () => number
   stats: RevocationStats
   failures: BurstLog
 }
@@ -59,17 +61,10 @@ export function isRefused (policy: CheckPolicy, claims: RevocableClaims, request
   return withDeadline(answer, policy.storeTimeout).catch((error: unknown) => storeFailed(policy, error, request))
 }
 
-/**
- * The claims of a verified payload, type-checked. With maxTokenLifetime, a token without `exp` is only good until
- * `iat + maxTokenLifetime`: its revocation is kept that long and no longer, so past it the token must not be accepted
- * (and without `iat` its age is unknown).
- */
+/** The claims of a verified payload, type-checked, of a token its revocation can still speak for (lib/ttl.ts). */
 function claimsToCheck (policy: CheckPolicy, payload: unknown): RevocableClaims {
   const claims = readClaims(payload, policy.requireJti)
-  if (claims.exp === undefined && policy.maxTokenLifetime !== undefined) {
-    if (claims.iat === undefined) throw new LifetimeExceededError('it has neither "exp" nor "iat"')
-    if (nowSeconds() > claims.iat + policy.maxTokenLifetime) throw new LifetimeExceededError(`it was issued more than maxTokenLifetime (${policy.maxTokenLifetime} s) ago`)
-  }
+  assertStillRevocable(claims, policy)
   return claims
 }
 

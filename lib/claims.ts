@@ -1,5 +1,7 @@
-import { InvalidClaimError, NoJtiError } from './errors.js'
+import { InvalidArgumentError, InvalidClaimError, NoJtiError } from './errors.js'
+import { claimsObject } from './payload.js'
 import type { RevocationClaims } from './stores/store.js'
+import { unixSecondsProblem } from './ttl.js'
 
 /** A verified JWT payload as this package reads it: claims it has not checked yet are unknown. */
 export interface TokenPayload {
@@ -10,10 +12,11 @@ export interface TokenPayload {
   [claim: string]: unknown
 }
 
-/** The claims the revocation check and revoke() use, each checked for type. */
-export interface RevocableClaims extends RevocationClaims {
-  exp?: number | undefined
-}
+/**
+ * @deprecated The same type as RevocationClaims (lib/stores/store.ts), the one definition: this name is only kept until
+ * the files that still import it (authenticate.ts, check.ts) say RevocationClaims.
+ */
+export type RevocableClaims = RevocationClaims
 
 function optionalString (payload: TokenPayload, name: 'jti' | 'sub'): string | undefined {
   const value = payload[name]
@@ -30,7 +33,7 @@ function optionalNumericDate (payload: TokenPayload, name: 'iat' | 'exp'): numbe
 }
 
 /** Reads and type-checks jti, sub, iat and exp; throws FST_JWT_REVOKE_INVALID_CLAIM or, when required, FST_JWT_REVOKE_NO_JTI. */
-export function readClaims (payload: unknown, requireJti: boolean): RevocableClaims {
+export function readClaims (payload: unknown, requireJti: boolean): RevocationClaims {
   if (typeof payload !== 'object' || payload === null) throw new InvalidClaimError('payload', 'it must be a JSON object')
   const claims = payload as TokenPayload
   const jti = optionalString(claims, 'jti')
@@ -41,4 +44,35 @@ export function readClaims (payload: unknown, requireJti: boolean): RevocableCla
     iat: optionalNumericDate(claims, 'iat'),
     exp: optionalNumericDate(claims, 'exp')
   }
+}
+
+function kindOf (value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value
+}
+
+/**
+ * The claims of a payload object the application's own code passed to revoke() or isRevoked(). It must say its subject
+ * ('sub' present; null or undefined for a token without one): the check files a token under its subject, so an object
+ * that leaves `sub` out would name another entry than the one the check reads for the token, and a revoke() would
+ * resolve while the token still passes. Anything wrong here is the app's mistake: FST_JWT_REVOKE_INVALID_ARGUMENT.
+ */
+export function claimsOfArgument (operation: string, value: unknown, requireJti: boolean): RevocationClaims {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidArgumentError(operation, `pass a token string or its payload object, not ${kindOf(value)}`)
+  }
+  const payload = claimsObject(value) as TokenPayload
+  if (!('sub' in payload)) {
+    throw new InvalidArgumentError(operation, 'a payload object must carry "sub", the subject the check files the token under (sub: null for a token without one)')
+  }
+  let claims: RevocationClaims
+  try {
+    claims = readClaims({ ...payload, sub: payload.sub ?? undefined }, requireJti)
+  } catch (error) {
+    throw new InvalidArgumentError(operation, (error as Error).message)
+  }
+  for (const name of ['iat', 'exp'] as const) {
+    const problem = claims[name] === undefined ? undefined : unixSecondsProblem(claims[name])
+    if (problem !== undefined) throw new InvalidArgumentError(operation, `"${name}" ${problem}`)
+  }
+  return claims
 }

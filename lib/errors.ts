@@ -16,7 +16,13 @@ export const InvalidClaimError = createError('FST_JWT_REVOKE_INVALID_CLAIM', 'Th
 
 export const LifetimeExceededError = createError(
   'FST_JWT_REVOKE_LIFETIME_EXCEEDED',
-  'The token has no "exp" claim and cannot be accepted under maxTokenLifetime: %s',
+  'The token cannot be accepted under maxTokenLifetime: %s',
+  401
+)
+
+export const ExpiredBeyondError = createError(
+  'FST_JWT_REVOKE_EXPIRED',
+  'The token expired %s s ago, longer than the app accepts an expired token (clockTolerance, acceptExpiredFor: %s s): its revocation may have lapsed, so it is refused',
   401
 )
 
@@ -41,6 +47,10 @@ export const NoVerifierError = createError(
 )
 
 export const UnsupportedSetupError = createError('FST_JWT_REVOKE_UNSUPPORTED_SETUP', 'fastify-jwt-revoke cannot guard this setup: %s', 500)
+
+// The application's own code passed something wrong (not a client): a programmer error, answered 500 if it reaches a
+// reply, never a 401 that would blame the client.
+export const InvalidArgumentError = createError('FST_JWT_REVOKE_INVALID_ARGUMENT', 'Invalid argument to %s: %s', 500, TypeError)
 
 export const InvalidOptionError = createError('FST_JWT_REVOKE_INVALID_OPTION', 'Invalid option "%s": %s', 500)
 

@@ -47,6 +47,11 @@ export function entryKind (entry: string): EntryKind | undefined {
   return match[1] === undefined ? 'token' : 'cutoff'
 }
 
+/** The SCAN MATCH pattern of every entry under a prefix: the prefix taken literally (glob characters escaped), then '{'. */
+export function entryPattern (prefix: string): string {
+  return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}{*`
+}
+
 /**
  * The prefix a key really has in Redis: the ioredis client's own keyPrefix (ioredis adds it to every key a command
  * names, but not to SCAN's MATCH nor to pub/sub channels) followed by the plugin's keyPrefix.

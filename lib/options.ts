@@ -18,6 +18,12 @@ export const OptionsSchema = Type.Object({
   keyPrefix: Type.Optional(Type.String({ maxLength: 64, pattern: '^[^{}\\s]*$' })),
   /** Seconds a revocation is kept past the token's exp, for servers whose clocks run behind. */
   clockSkew: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400 })),
+  /**
+   * Seconds past exp a route may still accept a token through a per-call `request.jwtVerify({ ignoreExpiration: true })`
+   * (or a per-call clockTolerance wider than the registration's): revocations are kept that much longer, and a token
+   * accepted past it is refused with FST_JWT_REVOKE_EXPIRED, since its revocation may have lapsed. Default 0.
+   */
+  acceptExpiredFor: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 * 365 * 24 * 3600 })),
   /** Longest lifetime (seconds) of any token the app issues: bounds subject cutoffs and tokens without exp. */
   maxTokenLifetime: Type.Optional(PositiveSeconds),
   /** 'deny' answers 503 when the store cannot answer (fail closed); 'allow' lets the request through and logs. */
@@ -55,6 +61,7 @@ export interface ResolvedOptions {
   redis: string | Redis | Cluster | undefined
   keyPrefix: string
   clockSkew: number
+  acceptExpiredFor: number
   /** Only set when the user set it: tokens without exp are refused otherwise. */
   maxTokenLifetime: number | undefined
   cutoffLifetime: number
@@ -116,6 +123,7 @@ export function resolveOptions (options: unknown, hasAppRedis: boolean): Resolve
     redis: valid.redis,
     keyPrefix: valid.keyPrefix ?? 'jwt-revoke:',
     clockSkew: valid.clockSkew ?? 60,
+    acceptExpiredFor: valid.acceptExpiredFor ?? 0,
     maxTokenLifetime: valid.maxTokenLifetime,
     cutoffLifetime: valid.maxTokenLifetime ?? DEFAULT_CUTOFF_LIFETIME,
     onStoreError: valid.onStoreError ?? 'deny',

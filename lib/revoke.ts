@@ -1,19 +1,25 @@
 import type { JWT } from '@fastify/jwt'
 import type { FastifyBaseLogger } from 'fastify'
-import { readClaims } from './claims.js'
+import { claimsOfArgument, readClaims } from './claims.js'
 import { asStoreError, describe, withDeadline } from './deadline.js'
-import { InvalidClaimError, InvalidTokenError } from './errors.js'
+import { InvalidArgumentError, InvalidTokenError } from './errors.js'
 import { claimsObject } from './payload.js'
 import { keyFromFunction } from './secret-function.js'
 import type { RevocationStats } from './stats.js'
-import type { RevocationStore } from './stores/store.js'
-import { nowSeconds, subjectCutoff, tokenTtl } from './ttl.js'
+import type { RevocationClaims, RevocationStore } from './stores/store.js'
+import { cutoffProblem, subjectCutoff, tokenTtl, type TtlSettings } from './ttl.js'
 
-/** A token string, or a payload that was already verified (e.g. request.user after authenticate). */
+/**
+ * A token string, or the payload of a verified token (e.g. request.user after authenticate). A payload must have a
+ * `sub` key: the subject, or null/undefined written out for a token without one (FST_JWT_REVOKE_INVALID_ARGUMENT else).
+ */
 export type TokenOrPayload = string | Record<string, unknown>
 
 export interface RevokeSubjectOptions {
-  /** Revoke the subject's tokens issued at or before this instant (Unix seconds or a Date); default now. */
+  /**
+   * Revoke the subject's tokens issued at or before this instant (Unix seconds or a Date, at most clockSkew ahead);
+   * default now, and then revokeSubject resolves once this second is over, so a login right after it is accepted.
+   */
   before?: number | Date
 }
 
@@ -23,41 +29,49 @@ export interface RevocationApi {
   isRevoked (token: TokenOrPayload): Promise<boolean>
 }
 
-export interface RevokeSettings {
+export interface RevokeSettings extends TtlSettings {
   store: RevocationStore
   storeTimeout: number
-  clockSkew: number
-  maxTokenLifetime: number | undefined
-  cutoffLifetime: number
   log: FastifyBaseLogger
   stats: RevocationStats
 }
 
 const PAYLOAD_ONLY = { complete: false }
 
-/** What verifyString answers for a token that verified but has expired. */
+// Expiry is tokenTtl's to judge: a token just past exp may still be accepted somewhere, and its revocation must be kept.
+const IGNORE_EXPIRATION = { ignoreExpiration: true }
+
+/** What verifyString answers for a token that verified but that its verifier refuses for good (past maxAge). */
 const EXPIRED = Symbol('expired')
 
-// Unix seconds past this are evidently milliseconds (it is the year 5138).
-const MILLISECONDS = 1e11
-
 /**
- * The `before` of a revokeSubject, in Unix seconds. A cutoff in the future refuses every token issued until then,
- * new logins included: more than clockSkew ahead of this server's clock is a mistake (often milliseconds), not a wish.
+ * The `before` of a revokeSubject, in Unix seconds; a bad one is the application's mistake (FST_JWT_REVOKE_INVALID_ARGUMENT).
  */
 function cutoffInstant (before: number | Date | undefined, clockSkew: number): number | undefined {
+  if (before === undefined) return undefined
   const seconds = before instanceof Date ? before.getTime() / 1000 : before
-  if (seconds === undefined) return undefined
-  if (!Number.isFinite(seconds)) throw new InvalidClaimError('before', 'it must be a Date or Unix seconds')
-  if (seconds > MILLISECONDS) throw new InvalidClaimError('before', `${seconds} looks like milliseconds; pass Unix seconds or a Date`)
-  if (seconds > nowSeconds() + clockSkew) throw new InvalidClaimError('before', `it is more than clockSkew (${clockSkew} s) in the future, which would refuse every new login of the subject until then`)
+  const problem = typeof seconds === 'number' ? cutoffProblem(seconds, clockSkew) : 'must be a Date or Unix seconds'
+  if (problem !== undefined) throw new InvalidArgumentError('revokeSubject', `"before" ${problem}`)
   return seconds
 }
 
 /**
+ * Resolves once the clock has left the cutoff's second: a token signed from then on has a whole-second iat past the
+ * cutoff and is accepted, while one signed before revokeSubject was called has an iat at or before it and is refused.
+ * (Issuers stamp iat in whole seconds: fast-jwt rounds down.) A cutoff further ahead than that second was asked for
+ * (a `before` within clockSkew in the future): tokens signed until then are refused by the app's own choice.
+ */
+async function pastCutoffSecond (cutoff: number): Promise<void> {
+  const end = (Math.floor(cutoff) + 1) * 1000
+  if (end - Date.now() > 1000) return
+  while (Date.now() < end) await new Promise((resolve) => setTimeout(resolve, end - Date.now()))
+}
+
+/**
  * Verifies a token string with every @fastify/jwt registration whose key is static (app.jwt and each namespace), in
- * the order they were registered: the first whose key and options accept it signed it. Answers its claims, EXPIRED
- * when a registration's key verified it but it has expired, or throws FST_JWT_REVOKE_INVALID_TOKEN.
+ * the order they were registered: the first whose key and options accept it signed it. Expiry is left to tokenTtl (a
+ * token just past exp may still be accepted within clockTolerance or by a verifier whose clock runs behind, and its
+ * revocation must be written). Answers its claims, EXPIRED, or throws FST_JWT_REVOKE_INVALID_TOKEN.
  */
 function verifierOf (jwts: readonly JWT[]): (token: string) => unknown {
   // Asked once per registration; `jwts` grows when a namespace registered after the plugin is found at onReady.
@@ -71,9 +85,9 @@ function verifierOf (jwts: readonly JWT[]): (token: string) => unknown {
     const errors: unknown[] = []
     for (const jwt of staticKeyed) {
       try {
-        return claimsObject(jwt.verify(token))
+        return claimsObject(jwt.verify(token, IGNORE_EXPIRATION))
       } catch (error) {
-        // fast-jwt checks the signature before exp: an expired token is one of ours.
+        // fast-jwt checks the signature first: a token past the registration's maxAge is one of ours, refused for good.
         if ((error as { code?: unknown }).code === 'FAST_JWT_EXPIRED') return EXPIRED
         errors.push(error)
       }
@@ -82,7 +96,8 @@ function verifierOf (jwts: readonly JWT[]): (token: string) => unknown {
   }
 }
 
-export function revocationApi (jwts: readonly JWT[], settings: RevokeSettings): RevocationApi {
+/** The API, and revokeVerified for request.revokeToken(): the claims of a client's verified token (their faults are 401s). */
+export function revocationApi (jwts: readonly JWT[], settings: RevokeSettings): RevocationApi & { revokeVerified (payload: unknown): Promise<void> } {
   const { store, storeTimeout, log, stats } = settings
   const verifyString = verifierOf(jwts)
 
@@ -97,34 +112,52 @@ export function revocationApi (jwts: readonly JWT[], settings: RevokeSettings): 
     }
   }
 
-  async function revoke (token: TokenOrPayload): Promise<void> {
-    // Only a token this app signed may enter the deny-list: nobody can fill it with forged ids.
-    const payload = typeof token === 'string' ? verifyString(token) : claimsObject(token)
-    if (payload === EXPIRED) return
-    const claims = readClaims(payload, true)
+  async function revokeClaims (claims: RevocationClaims): Promise<void> {
     const ttl = tokenTtl(claims, settings)
     if (ttl <= 0) return
     await write('revoke', () => store.revoke({ jti: claims.jti as string, sub: claims.sub }, ttl))
   }
 
+  async function revoke (token: TokenOrPayload): Promise<void> {
+    // Only a token this app signed may enter the deny-list: nobody can fill it with forged ids.
+    if (typeof token === 'string') {
+      const payload = verifyString(token)
+      return payload === EXPIRED ? undefined : await revokeClaims(readClaims(payload, true))
+    }
+    const claims = claimsOfArgument('revoke', token, true)
+    if (claims.exp === undefined && settings.maxTokenLifetime === undefined) {
+      throw new InvalidArgumentError('revoke', 'the payload has no "exp" and maxTokenLifetime is not set, so its revocation could never expire')
+    }
+    await revokeClaims(claims)
+  }
+
+  async function revokeVerified (payload: unknown): Promise<void> {
+    await revokeClaims(readClaims(claimsObject(payload), true))
+  }
+
   async function revokeSubject (sub: string, options: RevokeSubjectOptions = {}): Promise<number> {
-    if (typeof sub !== 'string' || sub.length === 0) throw new InvalidClaimError('sub', 'it must be a non-empty string')
+    if (typeof sub !== 'string' || sub.length === 0) throw new InvalidArgumentError('revokeSubject', 'the subject must be a non-empty string')
     const { cutoff, ttl } = subjectCutoff(cutoffInstant(options.before, settings.clockSkew), settings)
     if (ttl <= 0) return cutoff
-    await write('revokeSubject', () => store.revokeSubject(sub, cutoff, ttl))
+    await Promise.all([write('revokeSubject', () => store.revokeSubject(sub, cutoff, ttl)), pastCutoffSecond(cutoff)])
     return cutoff
   }
 
   async function isRevoked (token: TokenOrPayload): Promise<boolean> {
-    // Reading the deny-list changes nothing, so the token is only decoded: an expired one may be asked about too.
-    let payload: unknown
-    try {
-      // Decoding needs no key: any registration's decoder reads any token's payload.
-      payload = typeof token === 'string' ? (jwts[0] as JWT).decode(token, PAYLOAD_ONLY) : claimsObject(token)
-    } catch (error) {
-      throw new InvalidTokenError(describe(error))
+    // Reading the deny-list changes nothing, so a token string is only decoded: an expired one may be asked about too.
+    let claims: RevocationClaims
+    if (typeof token === 'string') {
+      let payload: unknown
+      try {
+        // Decoding needs no key: any registration's decoder reads any token's payload.
+        payload = (jwts[0] as JWT).decode(token, PAYLOAD_ONLY)
+      } catch (error) {
+        throw new InvalidTokenError(describe(error))
+      }
+      claims = readClaims(payload, false)
+    } else {
+      claims = claimsOfArgument('isRevoked', token, false)
     }
-    const claims = readClaims(payload, false)
     if (claims.jti === undefined && claims.sub === undefined) return false
     try {
       return await withDeadline(Promise.resolve(store.isRevoked(claims)), storeTimeout)
@@ -133,5 +166,5 @@ export function revocationApi (jwts: readonly JWT[], settings: RevokeSettings): 
     }
   }
 
-  return { revoke, revokeSubject, isRevoked }
+  return { revoke, revokeSubject, isRevoked, revokeVerified }
 }

@@ -26,19 +26,34 @@ for (const variant of variants) {
       t.equal((await app.inject({ url: '/public', headers: bearer(token) })).statusCode, 200, `${name}: public routes still serve`)
       await t.rejects(app.revoke(token), { code }, `${name}: revoke refuses it`)
     }
-    // fast-jwt signs neither a non-numeric exp nor iat, so these come as payloads.
-    await t.rejects(app.revoke({ jti: 'x', exp: 'tomorrow' }), { code: 'FST_JWT_REVOKE_INVALID_CLAIM' })
-    await t.rejects(app.revoke({ jti: 'x', exp: 9e9, iat: Number.NaN }), { code: 'FST_JWT_REVOKE_INVALID_CLAIM' })
+    // fast-jwt signs neither a non-numeric exp nor iat, so these come as payloads: the app's own mistakes, not a client's.
+    await t.rejects(app.revoke({ sub: null, jti: 'x', exp: 'tomorrow' }), { code: 'FST_JWT_REVOKE_INVALID_ARGUMENT', statusCode: 500 })
+    await t.rejects(app.revoke({ sub: null, jti: 'x', exp: 9e9, iat: Number.NaN }), { code: 'FST_JWT_REVOKE_INVALID_ARGUMENT' })
     await t.rejects(app.revoke('not-a-token'), { code: 'FST_JWT_REVOKE_INVALID_TOKEN' })
     await t.rejects(app.revoke(app.jwt.sign({ jti: 'x' }, { key: 'another-secret-entirely' })), { code: 'FST_JWT_REVOKE_INVALID_TOKEN' })
     await t.rejects(app.revoke(app.jwt.sign({ sub: 'a', jti: 'y' })), { code: 'FST_JWT_REVOKE_NO_EXP' })
     await t.rejects(app.revoke('string payload' as unknown as Record<string, unknown>), { code: 'FST_JWT_REVOKE_INVALID_TOKEN' })
-    await t.rejects(app.revoke(null as unknown as Record<string, unknown>), { code: 'FST_JWT_REVOKE_INVALID_CLAIM' })
+    await t.rejects(app.revoke(null as unknown as Record<string, unknown>), { code: 'FST_JWT_REVOKE_INVALID_ARGUMENT' })
     await t.rejects(app.isRevoked('garbage'), { code: 'FST_JWT_REVOKE_INVALID_TOKEN' })
-    await t.rejects(app.revokeSubject(''), { code: 'FST_JWT_REVOKE_INVALID_CLAIM' })
-    await t.rejects(app.revokeSubject(42 as unknown as string), { code: 'FST_JWT_REVOKE_INVALID_CLAIM' })
-    await t.rejects(app.revokeSubject('a', { before: Number.NaN }), { code: 'FST_JWT_REVOKE_INVALID_CLAIM' })
-    await t.rejects(app.revokeSubject('a', { before: new Date('nope') }), { code: 'FST_JWT_REVOKE_INVALID_CLAIM' })
+    await t.rejects(app.revokeSubject(''), { code: 'FST_JWT_REVOKE_INVALID_ARGUMENT', statusCode: 500 })
+    await t.rejects(app.revokeSubject(42 as unknown as string), { code: 'FST_JWT_REVOKE_INVALID_ARGUMENT', statusCode: 500 })
+    await t.rejects(app.revokeSubject('a', { before: Number.NaN }), { code: 'FST_JWT_REVOKE_INVALID_ARGUMENT', statusCode: 500 })
+    await t.rejects(app.revokeSubject('a', { before: new Date('nope') }), { code: 'FST_JWT_REVOKE_INVALID_ARGUMENT', statusCode: 500 })
+    // The application's own mistakes are programmer errors (500), never a 401 that blames the client.
+    const programmerErrors: Array<[string, () => Promise<unknown>, RegExp]> = [
+      ['a number', async () => await app.revoke(42 as unknown as string), /not number/],
+      ['an array', async () => await app.isRevoked([] as unknown as string), /not an array/],
+      ['no sub key', async () => await app.revoke({ jti: 'x', exp: 9e9 }), /must carry "sub"/],
+      ['no exp, no maxTokenLifetime', async () => await app.revoke({ sub: 'a', jti: 'x' }), /no "exp" and maxTokenLifetime is not set/],
+      ['no jti', async () => await app.revoke({ sub: 'a', exp: 9e9 }), /no "jti" claim/],
+      ['exp in milliseconds', async () => await app.revoke({ sub: 'a', jti: 'x', exp: Date.now() + 60_000 }), /"exp" is \d+, which looks like milliseconds/],
+      ['iat in milliseconds', async () => await app.isRevoked({ sub: 'a', jti: 'x', iat: Date.now() }), /"iat" is \d+, which looks like milliseconds/],
+      ['before as a string', async () => await app.revokeSubject('a', { before: '2026-01-01' as unknown as number }), /"before" must be a Date or Unix seconds/]
+    ]
+    for (const [name, call, message] of programmerErrors) {
+      await t.rejects(call(), { code: 'FST_JWT_REVOKE_INVALID_ARGUMENT', statusCode: 500, message }, name)
+    }
+    t.ok(await app.revoke(42 as unknown as string).catch((error: unknown) => error) instanceof TypeError, 'a TypeError, as Node answers a wrong argument')
     t.same(app.jwtRevoke.stats().revocations, 0, 'nothing was written')
     if (variant.client !== undefined) t.equal(await variant.client.dbsize(), 0, 'Redis holds no key')
     else t.equal((app.jwtRevoke.store as { size?: number }).size, 0, 'the memory store holds no entry')

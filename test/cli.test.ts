@@ -1,9 +1,15 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import { cutoffKey, jtiKey } from '../lib/keys.js'
 import { formatBytes } from '../lib/cli/output.js'
 import { LONGEST_TTL } from '../lib/ttl.js'
 import { bearer, buildApp, type TestApp } from './helpers/app.js'
+import { childEnv } from './helpers/child-env.js'
 import { cli, cliChild, unsignedToken } from './helpers/cli-run.js'
 import { freePort, listened, startRedisFor } from './helpers/redis-server.js'
 
@@ -13,6 +19,7 @@ t.teardown(() => client.quit())
 const env = { REDIS_URL: server.url }
 const deadUrl = `redis://127.0.0.1:${await freePort()}`
 const now = (): number => Math.floor(Date.now() / 1000)
+const root = fileURLToPath(new URL('..', import.meta.url))
 // The child-process tests start tsx for every run: several seconds apiece on a busy machine.
 t.setTimeout(120_000)
 
@@ -79,7 +86,17 @@ t.test('usage errors exit 2 with a message and send nothing to Redis', async (t)
     [['stats', '--key-prefix', 'a{b}'], /Invalid --key-prefix/],
     [['stats'], /no Redis to talk to: pass --redis-url or set REDIS_URL/, {}],
     [['stats'], /no Redis to talk to/, { REDIS_URL: '' }],
-    [['stats', '--redis-url', 'http://localhost:6379'], /must start with redis:\/\/ or rediss:\/\//]
+    [['stats', '--redis-url', 'http://localhost:6379'], /--redis-url \(or REDIS_URL\) is not a redis:\/\/ or rediss:\/\/ URL/],
+    [['stats', '--redis-url', 'redis://localhost:99999'], /--redis-url .*'redis:\/\/localhost:99999'/],
+    [['stats', '--redis-url', 'redis://ops:hunter2@'], /--redis-url .*'redis:\/\/ops:\*\*\*@'/],
+    [['stats', '--redis-url', 'redis://localhost/zero'], /--redis-url/],
+    [['stats'], /--redis-url \(or REDIS_URL\)/, { REDIS_URL: 'localhost:6379' }],
+    // As app.revokeSubject() and app.revoke({ exp }) refuse them: milliseconds, a cutoff years ahead.
+    [['revoke-subject', 'u', '--before', String(Date.now())], /--before is \d+, which looks like milliseconds; pass Unix seconds/],
+    [['revoke-subject', 'u', '--before', String(now() + 3 * 365 * 86400)], /--before is more than clockSkew \(60 s\) in the future/],
+    [['revoke-subject', 'u', '--before', String(now() + 120), '--clock-skew', '60'], /--before is more than clockSkew/],
+    [['revoke', '--jti', 'j', '--exp', String(Date.now())], /--exp is \d+, which looks like milliseconds/],
+    [['check', '--jti', 'j', '--iat', String(Date.now())], /--iat is \d+, which looks like milliseconds/]
   ]
   for (const [argv, message, caseEnv = env] of cases) {
     const { code, stdout, stderr } = await cli(argv, caseEnv)
@@ -101,10 +118,13 @@ t.test('revoke <token> writes exactly the key the plugin reads: the app refuses 
   const other = sign({ sub: 'alice' })
   t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200)
 
-  const { code, stdout, stderr } = await cli(['revoke', `Bearer ${token}`], env)
+  const refused = await cli(['revoke', `Bearer ${token}`], env)
+  t.equal(refused.code, 2, 'the first entry under the prefix: refused without --force')
+  t.match(refused.stderr, /^error: nothing written: the key prefix 'jwt-revoke:' holds no entry of fastify-jwt-revoke on this Redis, so the app most likely uses another keyPrefix: pass the whole prefix of its keys with --key-prefix .*; if this is the app's very first revocation, pass --force\n/)
+  t.same(await client.keys('jwt-revoke:*'), [], 'nothing was written')
+  const { code, stdout, stderr } = await cli(['revoke', `Bearer ${token}`, '--force'], env)
   t.equal(code, 0)
-  t.match(stderr, /^warning: the key prefix 'jwt-revoke:' held no entry of fastify-jwt-revoke before this command: unless this is the app's first revocation, the app uses another keyPrefix \(pass the same with --key-prefix\)\n$/,
-    'the first entry under the prefix: the CLI says the prefix was empty')
+  t.equal(stderr, '', 'with --force: written, no warning')
   t.match(stdout, /^Revoked token jti=\S+ sub=alice \(decoded from the token, whose signature was not verified\): deny-listed for 36\d\d s, until \d{4}-/)
   t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 401, 'the plugin sees the revocation')
   t.equal((await app.inject({ url: '/me', headers: bearer(other) })).statusCode, 200, 'other tokens of the subject pass')
@@ -117,7 +137,7 @@ t.test('revoke --jti --exp [--sub] with another prefix and clock skew, in JSON',
   const { app, sign } = await pluginApp(t, 'ops:')
   const token = sign({ sub: 'bob', jti: 'ops-1' })
   const exp = now() + 300
-  const result = await cli(['revoke', '--jti', 'ops-1', '--sub', 'bob', '--exp', String(exp), '--key-prefix', 'ops:', '--clock-skew', '10', '--json'], env)
+  const result = await cli(['revoke', '--jti', 'ops-1', '--sub', 'bob', '--exp', String(exp), '--key-prefix', 'ops:', '--clock-skew', '10', '--json', '--force'], env)
   t.equal(result.code, 0)
   t.match(json(result.stdout), { ok: true, command: 'revoke', jti: 'ops-1', sub: 'bob', exp, decoded: false, written: true, ttlSeconds: Number, until: String })
   const ttl = json(result.stdout).ttlSeconds as number
@@ -194,8 +214,9 @@ t.test('revoke-subject: the plugin refuses the subject\'s earlier tokens and acc
   const old = sign({ sub: 'frank', iat: now() - 100 })
   const recent = sign({ sub: 'frank' })
   const result = await cli(['revoke-subject', 'frank', '--before', String(now() - 50)], env)
+  t.equal(result.stderr, '')
   t.equal(result.code, 0)
-  t.match(result.stdout, /^Revoked every token of sub=frank issued at or before \d{4}-\S+, for 259\d{4} s\. \(A later cutoff/)
+  t.match(result.stdout, /^Revoked every token of sub=frank issued at or before \d{4}-\S+, for 259\d{4} s\. \(A later cutoff or a longer TTL/)
   t.equal((await app.inject({ url: '/me', headers: bearer(old) })).statusCode, 401)
   t.equal((await app.inject({ url: '/me', headers: bearer(recent) })).statusCode, 200)
 
@@ -213,7 +234,7 @@ t.test('revoke-subject: the plugin refuses the subject\'s earlier tokens and acc
 t.test('stats: live token ids and subject cutoffs, counted apart, and their memory', async (t) => {
   const prefix = 'stats:'
   const exp = String(now() + 600)
-  for (const jti of ['a', 'b', 'c']) t.equal((await cli(['revoke', '--jti', jti, '--sub', 'u', '--exp', exp, '--key-prefix', prefix], env)).code, 0)
+  for (const jti of ['a', 'b', 'c']) t.equal((await cli(['revoke', '--jti', jti, '--sub', 'u', '--exp', exp, '--key-prefix', prefix, '--force'], env)).code, 0)
   t.equal((await cli(['revoke-subject', 'u', '--key-prefix', prefix], env)).code, 0)
   await client.set('stats:unrelated', 'x')
 
@@ -239,15 +260,19 @@ t.test('the CLI warns on stderr when its prefix holds no entry of the plugin: an
   await app.revoke(sign({ sub: 'heidi' }))
   // Keys under the prefix that are not entries of the plugin do not count.
   await client.set('warn:{x}:other', '1')
-  const empty = /^warning: the key prefix 'warn:' holds no entry of fastify-jwt-revoke on this Redis: if the app has revoked anything, it uses another keyPrefix \(pass the same with --key-prefix\)\n$/
+  const empty = /^warning: the key prefix 'warn:' holds no entry of fastify-jwt-revoke on this Redis: if the app has revoked anything, the app most likely uses another keyPrefix: pass the whole prefix of its keys with --key-prefix \(its ioredis client's keyPrefix, if any, then the plugin's keyPrefix\)\n$/
   for (const argv of [['check', token], ['stats'], ['stats', '--json']]) {
     const result = await cli([...argv, '--key-prefix', 'warn:'], env)
     t.equal(result.code, 0, argv.join(' '))
     t.match(result.stderr, empty, `${argv[0] ?? ''}: warned`)
   }
-  const revoked = await cli(['revoke-subject', 'heidi', '--key-prefix', 'warn:'], env)
-  t.match(revoked.stderr, /^warning: the key prefix 'warn:' held no entry of fastify-jwt-revoke before this command/)
-  t.equal((await cli(['revoke-subject', 'heidi', '--key-prefix', 'warn:'], env)).stderr, '', 'the second time it holds one')
+  const refused = await cli(['revoke-subject', 'heidi', '--key-prefix', 'warn:'], env)
+  t.equal(refused.code, 2, 'a write under a prefix without entries stops')
+  t.match(refused.stderr, /^error: nothing written: the key prefix 'warn:' holds no entry/)
+  t.equal(await client.exists('warn:{heidi}:cutoff'), 0, 'nothing written')
+  t.equal((await cli(['revoke-subject', 'heidi', '--key-prefix', 'warn:', '--force'], env)).code, 0, 'unless the operator insists')
+  const second = await cli(['revoke-subject', 'heidi', '--key-prefix', 'warn:'], env)
+  t.same([second.code, second.stderr], [0, ''], 'the second time it holds one')
 
   // The app's prefix: no warning, whether the token is revoked or not.
   for (const argv of [['check', token], ['stats'], ['revoke', token], ['check', token]]) {
@@ -264,20 +289,20 @@ t.test('stats reads more than one MEMORY USAGE batch', async (t) => {
   t.match(json((await cli(['stats', '--key-prefix', 'many:', '--json'], env)).stdout), { tokens: 2500, subjects: 0 })
 })
 
-t.test('an unreachable Redis fails fast with exit 1, every command, the password never shown', async (t) => {
+t.test('an unreachable Redis fails fast with exit 3, every command, the password never shown', async (t) => {
   const token = unsignedToken({ jti: 'j', sub: 's', exp: now() + 600 })
   for (const argv of [['revoke', token], ['revoke-subject', 's'], ['check', token], ['stats']]) {
     const started = Date.now()
     const { code, stdout, stderr } = await cli([...argv, '--redis-url', deadUrl.replace('//', '//ops:hunter2@')])
-    t.equal(code, 1, argv.join(' '))
+    t.equal(code, 3, argv.join(' '))
     t.equal(stdout, '')
     t.match(stderr, /^failed: cannot reach Redis at redis:\/\/ops:\*\*\*@127\.0\.0\.1:\d+: connect ECONNREFUSED/)
     t.notMatch(stderr, /hunter2/)
     t.ok(Date.now() - started < 5000, 'no reconnect loop')
   }
   const asJson = await cli(['check', '--jti', 'j', '--json'], { REDIS_URL: deadUrl })
-  t.equal(asJson.code, 1)
-  t.match(json(asJson.stdout), { ok: false, exitCode: 1, error: /cannot reach Redis/ })
+  t.equal(asJson.code, 3, 'check: "could not ask" (3) is not "revoked" (1)')
+  t.match(json(asJson.stdout), { ok: false, exitCode: 3, error: /cannot reach Redis/ })
 })
 
 t.test('formatBytes scales to the largest unit', async (t) => {
@@ -306,9 +331,49 @@ t.test('child process: help exits 0, a malformed token exits 2', async (t) => {
   t.match(usage.stderr, /^error: malformed token/)
 })
 
-t.test('child process: an unreachable Redis exits 1 and the process ends', async (t) => {
+t.test('child process: an unreachable Redis exits 3 and the process ends', async (t) => {
   const failed = await cliChild(['stats', '--json'], { REDIS_URL: deadUrl })
-  t.equal(failed.code, 1)
-  t.match(json(failed.stdout), { ok: false, exitCode: 1, error: /cannot reach Redis/ })
+  t.equal(failed.code, 3)
+  t.match(json(failed.stdout), { ok: false, exitCode: 3, error: /cannot reach Redis/ })
   t.match(failed.stderr, /^failed: cannot reach Redis/)
+})
+
+t.test('--version prints the package version, in-process and as a command', async (t) => {
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  t.same(await cli(['--version']), { code: 0, stdout: `${version}\n`, stderr: '' })
+  t.equal((await cli(['stats', '--version'])).stdout, `${version}\n`)
+})
+
+t.test('npx fastify-jwt-revoke runs from a clone, as the docs say (no build, no registry)', async (t) => {
+  // A cache of its own: npx links this checkout afresh, as on a new clone, and never asks the registry (--offline).
+  const cache = mkdtempSync(join(tmpdir(), 'npx-cache-'))
+  t.teardown(() => rmSync(cache, { recursive: true, force: true }))
+  const npx = (argv: string[], extra: Record<string, string> = {}): Promise<{ code: number, stdout: string, stderr: string }> => new Promise((resolve) => {
+    execFile('npx', ['--offline', 'fastify-jwt-revoke', ...argv], { cwd: root, env: childEnv({ npm_config_cache: cache, ...extra }), timeout: 90_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr })
+    })
+  })
+  const version = await npx(['--version'])
+  t.equal(version.code, 0, version.stderr)
+  t.match(version.stdout, /^\d+\.\d+\.\d+/)
+  const token = unsignedToken({ jti: 'npx-1', sub: 'ivan', exp: now() + 600 })
+  t.equal((await npx(['check', token], env)).code, 0, 'not revoked')
+  t.equal((await npx(['revoke', token], env)).code, 0)
+  t.equal((await npx(['check', token], env)).code, 1, 'revoked')
+  t.equal((await npx(['check', token], { REDIS_URL: deadUrl })).code, 3, 'could not ask')
+})
+
+t.test('the CLI never shortens a revocation the plugin wrote, nor moves a cutoff back', async (t) => {
+  const { app, sign } = await pluginApp(t)
+  const token = sign({ sub: 'judy', jti: 'judy-1' })
+  await app.revoke(token)
+  // The same jti fed with a forged, nearly expired exp: it must not replace the hour the plugin keeps.
+  t.equal((await cli(['revoke', '--jti', 'judy-1', '--sub', 'judy', '--exp', String(now() - 55)], env)).code, 0)
+  t.ok(await client.ttl(jtiKey('jwt-revoke:', 'judy-1', 'judy')) > 3600, 'the longer TTL stays')
+  await app.revokeSubject('judy')
+  const cutoff = await client.get(cutoffKey('jwt-revoke:', 'judy'))
+  t.equal((await cli(['revoke-subject', 'judy', '--before', String(now() - 10), '--max-token-lifetime', '5'], env)).code, 0)
+  t.equal(await client.get(cutoffKey('jwt-revoke:', 'judy')), cutoff, 'the later cutoff stays')
+  t.ok(await client.ttl(cutoffKey('jwt-revoke:', 'judy')) > 2_000_000, 'with its 30 days')
+  t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 401)
 })

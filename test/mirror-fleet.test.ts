@@ -221,7 +221,8 @@ t.test('revocations made while a mirror starts, and at once after, all reach it:
   }
   // The ops CLI (in-process, its own connection each time): revoke and revoke-subject in turn.
   const byCli = async (round: number, i: number): Promise<RevocationClaims> => {
-    const target = ['--key-prefix', 'start:', '--redis-url', server.url]
+    // --force: the first writes race each other into a prefix that holds nothing yet.
+    const target = ['--key-prefix', 'start:', '--redis-url', server.url, '--force']
     const sub = `cli-starter-${round}-${i}`
     const command = i % 2 === 0
       ? ['revoke', '--jti', `cli-${round}-${i}`, '--sub', sub, '--exp', String(now() + 600), ...target]

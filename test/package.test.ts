@@ -62,7 +62,7 @@ t.test('the tarball holds exactly the built code, its types, the README, the cha
   // Each source file of lib/ once as JavaScript and once as its declarations; the CommonJS entry and its types.
   const built = files(join(root, 'lib'), /\.ts$/).map((path) => relative(root, path).replace(/\.ts$/, ''))
   const expected = [
-    'package.json', 'README.md', 'CHANGELOG.md',
+    'package.json', 'README.md', 'CHANGELOG.md', 'bin/fastify-jwt-revoke.js',
     'dist/index.js', 'dist/index.d.ts', 'dist/index.cjs', 'dist/index.d.cts',
     ...built.flatMap((path) => [`dist/${path}.js`, `dist/${path}.d.ts`])
   ]

@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util'
-import { readClaims, type RevocableClaims } from '../claims.js'
+import { readClaims } from '../claims.js'
 import { resolveOptions } from '../options.js'
-import type { TtlSettings } from '../ttl.js'
+import type { RevocationClaims } from '../stores/store.js'
+import { cutoffProblem, unixSecondsProblem, type TtlSettings } from '../ttl.js'
+import { safeUrl } from './connect.js'
 import { decodeToken } from './decode.js'
 import { asUsage, UsageError } from './errors.js'
 
@@ -12,6 +14,8 @@ const OPTIONS = {
   'clock-skew': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  force: { type: 'boolean' },
   jti: { type: 'string' },
   sub: { type: 'string' },
   exp: { type: 'string' },
@@ -23,10 +27,10 @@ const OPTIONS = {
 type Flag = keyof typeof OPTIONS
 type Values = { [flag in Flag]?: (typeof OPTIONS)[flag]['type'] extends 'boolean' ? boolean : string }
 
-const COMMON: Flag[] = ['redis-url', 'key-prefix', 'clock-skew', 'json', 'help']
+const COMMON: Flag[] = ['redis-url', 'key-prefix', 'clock-skew', 'json', 'help', 'version']
 const COMMAND_FLAGS = {
-  revoke: ['jti', 'exp', 'sub', 'max-token-lifetime'],
-  'revoke-subject': ['before', 'max-token-lifetime'],
+  revoke: ['jti', 'exp', 'sub', 'max-token-lifetime', 'force'],
+  'revoke-subject': ['before', 'max-token-lifetime', 'force'],
   check: ['jti', 'sub', 'iat'],
   stats: []
 } as const satisfies Record<string, Flag[]>
@@ -41,15 +45,16 @@ export interface Target extends TtlSettings {
 
 /** The claims a revoke or check is about, and whether they came from a decoded (unverified) token. */
 export interface TokenRef {
-  claims: RevocableClaims
+  claims: RevocationClaims
   decoded: boolean
 }
 
 export type Command =
   | { name: 'help' }
-  | { name: 'revoke', target: Target, token: TokenRef }
+  | { name: 'version' }
+  | { name: 'revoke', target: Target, token: TokenRef, force: boolean }
   | { name: 'check', target: Target, token: TokenRef }
-  | { name: 'revoke-subject', target: Target, sub: string, before: number | undefined }
+  | { name: 'revoke-subject', target: Target, sub: string, before: number | undefined, force: boolean }
   | { name: 'stats', target: Target }
 
 // resolveOptions names the option it refuses; only these three can be refused, as the CLI passes no other.
@@ -62,10 +67,38 @@ function seconds (flag: Flag, value: string | undefined): number | undefined {
   return Number(value)
 }
 
-function target (values: Values, env: Record<string, string | undefined>): Target {
+/** An instant in Unix seconds, refused as the API refuses it (milliseconds by mistake). */
+function instant (flag: 'exp' | 'iat', value: string | undefined): number | undefined {
+  const parsed = seconds(flag, value)
+  const problem = parsed === undefined ? undefined : unixSecondsProblem(parsed)
+  if (problem !== undefined) throw new UsageError(`--${flag} ${problem}`)
+  return parsed
+}
+
+/** A revoke-subject --before, refused as app.revokeSubject() refuses it: in milliseconds, or beyond the clock skew. */
+function cutoff (value: string | undefined, clockSkew: number): number | undefined {
+  const before = seconds('before', value)
+  const problem = before === undefined ? undefined : cutoffProblem(before, clockSkew)
+  if (problem !== undefined) throw new UsageError(`--before ${problem}`)
+  return before
+}
+
+/** A redis:// or rediss:// URL that parses, checked before anything is sent. */
+function redisUrlOf (values: Values, env: Record<string, string | undefined>): string {
   const redisUrl = values['redis-url'] ?? env.REDIS_URL
   if (redisUrl === undefined || redisUrl === '') throw new UsageError('no Redis to talk to: pass --redis-url or set REDIS_URL')
-  if (!/^rediss?:\/\//.test(redisUrl)) throw new UsageError('--redis-url (or REDIS_URL) must start with redis:// or rediss://')
+  let url: URL | undefined
+  try {
+    url = new URL(redisUrl)
+  } catch {}
+  if (url === undefined || !/^rediss?:$/.test(url.protocol) || url.hostname === '' || !/^\d*$/.test(url.pathname.slice(1))) {
+    throw new UsageError(`--redis-url (or REDIS_URL) is not a redis:// or rediss:// URL with a host (redis://host:port/db): '${safeUrl(redisUrl)}'`)
+  }
+  return redisUrl
+}
+
+function target (values: Values, env: Record<string, string | undefined>): Target {
+  const redisUrl = redisUrlOf(values, env)
   // The plugin's own validation and defaults (prefix 'jwt-revoke:', clock skew 60 s, cutoff lifetime 30 days).
   const options = asUsage(() => resolveOptions({
     store: 'memory',
@@ -80,8 +113,8 @@ function target (values: Values, env: Record<string, string | undefined>): Targe
 /** A token (decoded, not verified) or the flags that stand for one; either way read by the plugin's claim checks. */
 function tokenOf (name: 'revoke' | 'check', token: string | undefined, values: Values): TokenRef {
   const flags = name === 'revoke'
-    ? { jti: values.jti, sub: values.sub, exp: seconds('exp', values.exp) }
-    : { jti: values.jti, sub: values.sub, iat: seconds('iat', values.iat) }
+    ? { jti: values.jti, sub: values.sub, exp: instant('exp', values.exp) }
+    : { jti: values.jti, sub: values.sub, iat: instant('iat', values.iat) }
   const given = Object.entries(flags).filter(([, value]) => value !== undefined).map(([flag]) => `--${flag}`)
   if (token !== undefined && given.length > 0) throw new UsageError(`${name}: give a token or ${given.join(', ')}, not both`)
   if (token === undefined && name === 'revoke' && (flags.jti === undefined || values.exp === undefined)) {
@@ -111,6 +144,7 @@ export function parseCommand (argv: string[], env: Record<string, string | undef
   const values: Values = parsed.values
   const [name, ...rest] = parsed.positionals
   if (values.help === true || name === 'help') return { name: 'help' }
+  if (values.version === true) return { name: 'version' }
   if (name === undefined) throw new UsageError('no command given')
   if (!isStoreCommand(name)) throw new UsageError(`unknown command '${name}'`)
   const allowed: readonly Flag[] = [...COMMON, ...COMMAND_FLAGS[name]]
@@ -120,12 +154,14 @@ export function parseCommand (argv: string[], env: Record<string, string | undef
     case 'revoke':
     case 'check': {
       const token = tokenOf(name, onePositional(name, rest, false, 'token'), values)
-      return { name, target: target(values, env), token }
+      const where = target(values, env)
+      return name === 'revoke' ? { name, target: where, token, force: values.force === true } : { name, target: where, token }
     }
     case 'revoke-subject': {
       const sub = onePositional(name, rest, true, 'subject') as string
       if (sub === '') throw new UsageError('revoke-subject needs a non-empty subject')
-      return { name, target: target(values, env), sub, before: seconds('before', values.before) }
+      const where = target(values, env)
+      return { name, target: where, sub, before: cutoff(values.before, where.clockSkew), force: values.force === true }
     }
     case 'stats':
       if (rest.length > 0) throw new UsageError(`stats takes no arguments, got ${rest.join(' ')}`)

@@ -3,9 +3,9 @@ import { RedisStore } from '../stores/redis.js'
 import { nowSeconds, subjectCutoff, tokenTtl } from '../ttl.js'
 import type { TokenRef, Target } from './args.js'
 import { withRedis } from './connect.js'
-import { asUsage } from './errors.js'
+import { asUsage, UsageError } from './errors.js'
 import { claimLabel, isoTime, type Outcome } from './output.js'
-import { emptyPrefixWarning, prefixHasEntries } from './prefix.js'
+import { emptyPrefixRefusal, emptyPrefixWarning, prefixHasEntries } from './prefix.js'
 
 const NOT_VERIFIED = ' (decoded from the token, whose signature was not verified)'
 // Keys are filed under the subject: a jti given without --sub names the entry of a token that has no sub claim.
@@ -16,18 +16,21 @@ function storeOf (client: Redis, target: Target): RedisStore {
   return new RedisStore({ client, keyPrefix: target.keyPrefix })
 }
 
-/** Runs `write` after looking whether the prefix held any entry: the warning when it held none. */
-async function writing (client: Redis, target: Target, write: (store: RedisStore) => Promise<void>): Promise<string | undefined> {
-  const used = await prefixHasEntries(client, target.keyPrefix)
+/**
+ * Runs `write` once the prefix is known to hold entries of the plugin. A prefix that holds none is most often not the
+ * app's (another keyPrefix, a client keyPrefix left out): the write would land where no instance reads it while the
+ * operator believes the token revoked, so it stops, unless the operator insists (--force: the app's first revocation).
+ */
+async function writing (client: Redis, target: Target, force: boolean, write: (store: RedisStore) => Promise<void>): Promise<void> {
+  if (!force && !await prefixHasEntries(client, target.keyPrefix)) throw new UsageError(emptyPrefixRefusal(target.keyPrefix))
   await write(storeOf(client, target))
-  return used ? undefined : emptyPrefixWarning(target.keyPrefix, 'before')
 }
 
 function noSub (claims: { sub?: string | undefined }, decoded: boolean): string {
   return decoded || claims.sub !== undefined ? '' : NO_SUB
 }
 
-export async function revoke (target: Target, { claims, decoded }: TokenRef): Promise<Outcome> {
+export async function revoke (target: Target, { claims, decoded }: TokenRef, force: boolean): Promise<Outcome> {
   // The same TTL the plugin's revoke() computes; known before connecting, so a token without exp fails as usage.
   const ttl = asUsage(() => tokenTtl(claims, target), (message) => message.replace('the maxTokenLifetime option', '--max-token-lifetime (the app\'s maxTokenLifetime)'))
   const json = { command: 'revoke', jti: claims.jti, sub: claims.sub, exp: claims.exp, decoded, written: ttl > 0 }
@@ -35,29 +38,27 @@ export async function revoke (target: Target, { claims, decoded }: TokenRef): Pr
     return { code: 0, json, text: `Nothing to do: token ${claimLabel(claims)} is past its lifetime plus the ${target.clockSkew} s clock skew; no server accepts it any more.` }
   }
   // Claims were read with the jti required, as the plugin's revoke() reads them.
-  const warning = await withRedis(target.redisUrl, (client) => writing(client, target, (store) => store.revoke({ jti: claims.jti as string, sub: claims.sub }, ttl)))
+  await withRedis(target.redisUrl, (client) => writing(client, target, force, (store) => store.revoke({ jti: claims.jti as string, sub: claims.sub }, ttl)))
   const until = nowSeconds() + ttl
   return {
     code: 0,
-    warning,
     json: { ...json, ttlSeconds: ttl, until: isoTime(until) },
     text: `Revoked token ${claimLabel(claims)}${decoded ? NOT_VERIFIED : ''}: deny-listed for ${ttl} s, until ${isoTime(until)}.${noSub(claims, decoded)}`
   }
 }
 
-export async function revokeSubject (target: Target, sub: string, before: number | undefined): Promise<Outcome> {
+export async function revokeSubject (target: Target, sub: string, before: number | undefined, force: boolean): Promise<Outcome> {
   const { cutoff, ttl } = subjectCutoff(before, target)
   const json = { command: 'revoke-subject', sub, cutoff, cutoffAt: isoTime(cutoff), written: ttl > 0 }
   const issued = `of sub=${sub} issued at or before ${isoTime(cutoff)}`
   if (ttl <= 0) {
     return { code: 0, json, text: `Nothing to do: every token ${issued} has expired (cutoff lifetime ${target.cutoffLifetime} s, clock skew ${target.clockSkew} s).` }
   }
-  const warning = await withRedis(target.redisUrl, (client) => writing(client, target, (store) => store.revokeSubject(sub, cutoff, ttl)))
+  await withRedis(target.redisUrl, (client) => writing(client, target, force, (store) => store.revokeSubject(sub, cutoff, ttl)))
   return {
     code: 0,
-    warning,
     json: { ...json, ttlSeconds: ttl },
-    text: `Revoked every token ${issued}, for ${ttl} s. (A later cutoff already stored for this subject is kept.)`
+    text: `Revoked every token ${issued}, for ${ttl} s. (A later cutoff or a longer TTL already stored for this subject is kept.)`
   }
 }
 
@@ -70,7 +71,7 @@ export async function check (target: Target, { claims, decoded }: TokenRef): Pro
   const label = `token ${claimLabel(claims)}${decoded ? NOT_VERIFIED : ''}`
   return {
     code: revoked ? 1 : 0,
-    warning: used ? undefined : emptyPrefixWarning(target.keyPrefix, 'now'),
+    warning: used ? undefined : emptyPrefixWarning(target.keyPrefix),
     json: { command: 'check', revoked, jti: claims.jti, sub: claims.sub, iat: claims.iat, exp: claims.exp, expired, decoded },
     text: (revoked ? `REVOKED: ${label}` : `Not revoked: ${label}`) + (expired ? `; it expired at ${isoTime(claims.exp as number)} anyway` : '') +
       noSub(claims, decoded)

@@ -37,12 +37,19 @@ export function writeOutcome (io: { stdout: Output, stderr: Output }, json: bool
   if (outcome.warning !== undefined) io.stderr.write(`warning: ${outcome.warning}\n`)
 }
 
-/** Usage errors exit 2 with a pointer to help; anything else (Redis unreachable, a refused write) exits 1. */
-export function writeError (io: { stdout: Output, stderr: Output }, json: boolean, error: unknown): 1 | 2 {
+/**
+ * The exit codes: 0 done (check: not revoked), 1 check: revoked, 2 usage error (nothing was written), 3 failed (Redis
+ * unreachable, silent, or refusing: a check could not ask, a write is not known to have been made). A script can tell
+ * "revoked" from "could not ask".
+ */
+export const EXIT = { done: 0, revoked: 1, usage: 2, failed: 3 } as const
+
+/** Usage errors exit 2 with a pointer to help; anything else (Redis unreachable, a refused write) exits 3. */
+export function writeError (io: { stdout: Output, stderr: Output }, json: boolean, error: unknown): 2 | 3 {
   const usage = error instanceof UsageError
   // Everything the CLI and ioredis throw is an Error.
   const message = (error as Error).message
-  const code = usage ? 2 : 1
+  const code = usage ? EXIT.usage : EXIT.failed
   io.stderr.write(usage ? `error: ${message}\nRun 'fastify-jwt-revoke help' for usage.\n` : `failed: ${message}\n`)
   if (json) io.stdout.write(JSON.stringify({ ok: false, exitCode: code, error: message }) + '\n')
   return code

@@ -49,7 +49,7 @@ export async function stats (target: Target): Promise<Outcome> {
   const warning = policy === 'noeviction' ? '' : `\nwarning: maxmemory-policy is ${policy}: Redis may evict revocations under memory pressure; use noeviction`
   return {
     code: 0,
-    warning: tokens + subjects === 0 ? emptyPrefixWarning(target.keyPrefix, 'now') : undefined,
+    warning: tokens + subjects === 0 ? emptyPrefixWarning(target.keyPrefix) : undefined,
     json: { command: 'stats', keyPrefix: target.keyPrefix, tokens, subjects, entries: tokens + subjects, memoryBytes: bytes, usedMemory, maxmemoryPolicy: policy },
     text: [
       `Live revocation entries under '${target.keyPrefix}':`,

@@ -61,18 +61,26 @@ export class DenyList {
     return iat === undefined || iat <= cutoff.cutoff
   }
 
+  /** Keeps the later expiry: a revocation never gets shorter. */
   addToken (tokenKey: string, expiresAt: number): void {
     const current = this.#revoked.get(tokenKey)
     if (current === undefined) this.#makeRoom()
     if (current === undefined || current < expiresAt) this.#revoked.set(tokenKey, expiresAt)
   }
 
-  /** Keeps the later of two cutoffs: an older `before` must never shorten an earlier revocation. */
+  /**
+   * Keeps the later cutoff and the later expiry, each on its own, as the Redis store's script does: an older `before`
+   * never moves a cutoff back, and a cutoff written with a shorter lifetime never ends an earlier one sooner.
+   */
   addCutoff (subjectKey: string, cutoff: number, expiresAt: number): void {
     const current = this.#cutoffs.get(subjectKey)
-    if (current !== undefined && current.cutoff >= cutoff && current.expiresAt > this.now()) return
     if (current === undefined) this.#makeRoom()
-    this.#cutoffs.set(subjectKey, { cutoff, expiresAt })
+    if (current === undefined || current.expiresAt <= this.now()) {
+      this.#cutoffs.set(subjectKey, { cutoff, expiresAt })
+      return
+    }
+    current.cutoff = Math.max(current.cutoff, cutoff)
+    current.expiresAt = Math.max(current.expiresAt, expiresAt)
   }
 
   /** Drops every expired entry; returns how many it dropped. */

@@ -1,17 +1,11 @@
 import { Command, type Cluster, type Pipeline, type Redis } from 'ioredis'
-import { entryKind, redisPrefix } from '../keys.js'
+import { entryKind, entryPattern, redisPrefix } from '../keys.js'
+import { LONGEST_TTL_MS } from '../ttl.js'
 
 /** An entry (its key without any prefix) with its remaining TTL, and for a cutoff its value. */
 export type ScannedEntry =
   | { kind: 'token', entry: string, ttlMs: number }
   | { kind: 'cutoff', entry: string, cutoff: number, ttlMs: number }
-
-// A key without TTL under our prefix was written by hand: keep it as long as any token could live.
-const NO_TTL_MS = 100 * 365 * 24 * 3600 * 1000
-
-function globEscape (text: string): string {
-  return text.replace(/[*?[\]\\]/g, '\\$&')
-}
 
 /** The nodes that hold keys: every primary of a Cluster, or the one server. */
 function keyNodes (client: Redis | Cluster): Redis[] {
@@ -40,7 +34,8 @@ async function readBatch (node: Redis, found: Found[], onEntry: (entry: ScannedE
     const cutoff = kind === 'cutoff' ? replies[at++]?.[1] : undefined
     const pttl = Number(replies[at++]?.[1])
     // A key that expired between SCAN and PTTL answers -2: it is handed on already expired, and dropped as such.
-    const ttlMs = pttl === -1 ? NO_TTL_MS : pttl
+    // A key without TTL under our prefix was written by hand: kept as long as any token could live.
+    const ttlMs = pttl === -1 ? LONGEST_TTL_MS : pttl
     if (kind === 'token') onEntry({ kind, entry, ttlMs })
     else onEntry({ kind, entry, cutoff: Number(cutoff), ttlMs })
   }
@@ -54,7 +49,7 @@ async function readBatch (node: Redis, found: Found[], onEntry: (entry: ScannedE
  */
 export async function scanEntries (client: Redis | Cluster, keyPrefix: string, onEntry: (entry: ScannedEntry) => void): Promise<number> {
   const prefix = redisPrefix(client, keyPrefix)
-  const match = `${globEscape(prefix)}{*`
+  const match = entryPattern(prefix)
   let count = 0
   const counting = (entry: ScannedEntry): void => {
     count++

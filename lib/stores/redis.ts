@@ -25,16 +25,40 @@ export interface RedisStoreOptions {
 // the CLI, a RedisStore built by hand): no write can land unannounced, so a fleet that mixes them agrees on every
 // revocation. A PUBLISH stores nothing in Redis: it is copied to the subscribers' connections, or dropped.
 
-// Keeps the later of two cutoffs: a revokeSubject with an older `before` must never shorten an earlier revocation.
-// A cutoff that changes nothing is not published.
-const SET_LATER_CUTOFF = `local current = tonumber(redis.call('GET', KEYS[1]))
-if current and current >= tonumber(ARGV[1]) then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-redis.call('PUBLISH', ARGV[3], ARGV[4])
+// A revocation never gets shorter: a second write of the same entry (a stale record, an instance with another
+// clockSkew, the CLI fed an older copy of the token) keeps the longer TTL, and for a cutoff the later cutoff too, each
+// on its own. A write that changes nothing is not published: every mirror already holds the entry at least as long
+// (it heard the write that set it, or its sync read it), and mirrors keep the longer TTL and later cutoff of what they
+// hear (DenyList), so the message could not change a mirror either. A key without TTL was set by hand: it is kept.
+// A message says "at least this": the requested cutoff and TTL, which a mirror combines with what it holds as Redis did.
+
+// KEYS[1] the entry's key; ARGV: ttl seconds, channel, message.
+const SET_LONGER_AND_PUBLISH = `local pttl = redis.call('PTTL', KEYS[1])
+local ms = tonumber(ARGV[1]) * 1000
+if pttl == -1 or pttl >= ms then return 0 end
+redis.call('SET', KEYS[1], '1', 'PX', ms)
+redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1`
 
-const SET_AND_PUBLISH = `redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
-redis.call('PUBLISH', ARGV[2], ARGV[3])
+// KEYS[1] the cutoff's key; ARGV: cutoff, ttl seconds, channel, message. A kept cutoff stays the string it was stored as.
+const SET_LATER_CUTOFF = `local current = redis.call('GET', KEYS[1])
+local cutoff = ARGV[1]
+local ms = tonumber(ARGV[2]) * 1000
+if tonumber(current) then
+  local pttl = redis.call('PTTL', KEYS[1])
+  if tonumber(current) >= tonumber(cutoff) then
+    if pttl == -1 or pttl >= ms then return 0 end
+    cutoff = current
+  end
+  if pttl == -1 then
+    redis.call('SET', KEYS[1], cutoff, 'KEEPTTL')
+    redis.call('PUBLISH', ARGV[3], ARGV[4])
+    return 1
+  end
+  if pttl > ms then ms = pttl end
+end
+redis.call('SET', KEYS[1], cutoff, 'PX', ms)
+redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1`
 
 /**
@@ -105,7 +129,7 @@ export class RedisStore implements RevocationStore {
   async revoke ({ jti, sub }: { jti: string, sub?: string | undefined }, ttlSeconds: number): Promise<void> {
     const entry = jtiEntry(jti, sub)
     const message: MirrorMessage = ['t', entry, ttlSeconds]
-    await this.#write(['eval', SET_AND_PUBLISH, 1, this.keyPrefix + entry, ttlSeconds, this.channel, JSON.stringify(message)])
+    await this.#write(['eval', SET_LONGER_AND_PUBLISH, 1, this.keyPrefix + entry, ttlSeconds, this.channel, JSON.stringify(message)])
   }
 
   async revokeSubject (sub: string, cutoff: number, ttlSeconds: number): Promise<void> {

@@ -1,9 +1,11 @@
-/** The claims a revocation check needs: never the token itself. */
+/** The claims of a token as the revocation check and revoke() read them, each checked for type: never the token itself. */
 export interface RevocationClaims {
   jti?: string | undefined
   sub?: string | undefined
   /** Issued-at, Unix seconds: compared with the subject's cutoff. */
   iat?: number | undefined
+  /** Expiry, Unix seconds: how long a revocation is kept (stores need not read it). */
+  exp?: number | undefined
 }
 
 /** What every revocation store implements. Each check is one round trip to the store. */
