@@ -2,7 +2,7 @@
 // expect-error marker must fail to compile, or tsc reports the marker as unused. It also runs, so the values exist.
 import fastifyJwt from '@fastify/jwt'
 import Fastify, { type FastifyInstance, type FastifyRequest, type onRequestHookHandler } from 'fastify'
-import { Cluster as Cluster5, Redis as Redis5 } from 'ioredis-5'
+import type { Cluster as Cluster5, Redis as Redis5 } from 'ioredis-5'
 import { Cluster, Redis } from 'ioredis'
 import t from 'tap'
 import jwtRevoke, {
