@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 # The versions of each cell. Keep them in step with peerDependencies (and `dependencies.ioredis`) in package.json.
 cell_packages() {
   case "$1" in
-  oldest) echo '@fastify/jwt@10.2.1 fastify@5.0.0 @fastify/redis@7.0.0 ioredis@6.0.0 ioredis-5@npm:ioredis@5.0.0' ;;
+  oldest) echo '@fastify/jwt@10.2.2 fastify@5.0.0 @fastify/redis@7.0.0 ioredis@6.0.0 ioredis-5@npm:ioredis@5.0.0' ;;
   newest) echo '@fastify/jwt@10 fastify@5 @fastify/redis@9 ioredis@6 ioredis-5@npm:ioredis@5' ;;
   *) echo "scripts/peer-matrix.sh: unknown cell $1 (oldest, newest)" >&2; return 2 ;;
   esac
