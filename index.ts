@@ -9,7 +9,7 @@ import { guardVerify } from './lib/guard.js'
 import { resolveOptions, type JwtRevokeOptions } from './lib/options.js'
 import { claimsObject } from './lib/payload.js'
 import { revocationApi, type RevocationApi, type RevokeSubjectOptions, type TokenOrPayload } from './lib/revoke.js'
-import { createStore, startStore } from './lib/stores/create.js'
+import { announceStore, createStore, startStore } from './lib/stores/create.js'
 import { MirrorStore, type MirrorStatus } from './lib/stores/mirror.js'
 import { BurstLog, emptyStats, type RevocationStats } from './lib/stats.js'
 import type { RevocationStore } from './lib/stores/store.js'
@@ -58,6 +58,7 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   // Before anything is started or added: a name already taken stops the registration with nothing changed.
   const decorate = claimDecorators(fastify, options.decorators)
   const store = createStore(options, fastify)
+  announceStore(fastify, options)
   if (typeof options.store !== 'object') fastify.addHook('onClose', async () => { await store.close?.() })
   await startStore(store, fastify.log, options.storeTimeout)
   const stats = emptyStats()

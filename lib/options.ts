@@ -1,8 +1,8 @@
-import { Type, type Static } from '@sinclair/typebox'
-import { TypeCompiler } from '@sinclair/typebox/compiler'
-import type { Cluster, Redis } from 'ioredis'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { TypeCompiler, ValueErrorType, type ValueError } from '@sinclair/typebox/compiler'
 import type { DecoratorNames } from './decorators.js'
 import { InvalidOptionError } from './errors.js'
+import type { BorrowedClient } from './stores/connection.js'
 import type { RevocationStore } from './stores/store.js'
 
 const PositiveSeconds = Type.Integer({ minimum: 1 })
@@ -11,9 +11,17 @@ const DecoratorName = Type.Optional(Type.Union([Type.String({ minLength: 1 }), T
 /** The plugin's options, as validated at register time. */
 export const OptionsSchema = Type.Object({
   /** 'memory', 'redis', or an object implementing RevocationStore. Default: 'redis' when app.redis exists, else 'memory'. */
-  store: Type.Optional(Type.Union([Type.Literal('memory'), Type.Literal('redis'), Type.Unsafe<RevocationStore>(Type.Object({}))])),
-  /** For the Redis store: an ioredis client or Cluster to borrow, or a redis:// URL to connect to (and close on shutdown). */
-  redis: Type.Optional(Type.Union([Type.String({ pattern: '^rediss?://' }), Type.Unsafe<Redis | Cluster>(Type.Object({}))])),
+  store: Type.Optional(Type.Union([
+    Type.Literal('memory'), Type.Literal('redis'), Type.Unsafe<RevocationStore>(Type.Object({}, { title: 'a store object' }))
+  ])),
+  /**
+   * For the Redis store: an ioredis client or Cluster (ioredis 5 or 6) whose options the plugin's own connection copies,
+   * or a redis:// URL to connect to.
+   */
+  redis: Type.Optional(Type.Union([
+    Type.String({ pattern: '^rediss?://', title: 'a redis:// or rediss:// URL' }),
+    Type.Unsafe<BorrowedClient>(Type.Object({}, { title: 'an ioredis client or Cluster' }))
+  ])),
   /** Prefix of every Redis key the plugin writes. */
   keyPrefix: Type.Optional(Type.String({ maxLength: 64, pattern: '^[^{}\\s]*$' })),
   /** Seconds a revocation is kept past the token's exp, for servers whose clocks run behind. */
@@ -58,7 +66,9 @@ const DEFAULT_CUTOFF_LIFETIME = 30 * 24 * 3600
 
 export interface ResolvedOptions {
   store: 'memory' | 'redis' | RevocationStore
-  redis: string | Redis | Cluster | undefined
+  redis: string | BorrowedClient | undefined
+  /** Whether the store was left to its default (then 'memory' only because app.redis did not exist at register). */
+  storeDefaulted: boolean
   keyPrefix: string
   clockSkew: number
   acceptExpiredFor: number
@@ -82,13 +92,64 @@ export interface Durability {
 
 const checkOptions = TypeCompiler.Compile(OptionsSchema)
 
+/**
+ * TypeBox's message, made to say what to write instead, as TypeScript would: an unknown option names the option
+ * meant (`maxTokenLifeTime` → `maxTokenLifetime`), a value outside a union lists the values allowed.
+ */
+function explain (error: ValueError): string {
+  if (error.type === ValueErrorType.ObjectAdditionalProperties) {
+    const names = Object.keys(error.schema.properties as object)
+    const typed = optionName(error.path).split('.').at(-1)!
+    const meant = closest(typed, names)
+    return `unknown option${meant === undefined ? '' : `; did you mean "${meant}"?`} (options: ${names.join(', ')})`
+  }
+  if (error.type === ValueErrorType.Union) {
+    const allowed = (error.schema.anyOf as TSchema[]).map((member) => 'const' in member ? JSON.stringify(member.const) : String(member.title))
+    const list = `${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)!}`
+    const meant = typeof error.value === 'string' ? closest(error.value, allowed.filter((value) => value.startsWith('"')).map((value) => JSON.parse(value) as string)) : undefined
+    return `must be ${list}${meant === undefined ? '' : `; did you mean "${meant}"?`} (got ${describeValue(error.value)})`
+  }
+  return error.message
+}
+
+function describeValue (value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
+  return value === null ? 'null' : typeof value
+}
+
+/** The name a typo most likely meant: the same but for case, or at most two edits away (a third of its length). */
+function closest (typed: string, names: readonly string[]): string | undefined {
+  const lower = typed.toLowerCase()
+  const limit = Math.min(2, Math.floor(typed.length / 3))
+  let best: { name: string, distance: number } | undefined
+  for (const name of names) {
+    const distance = name.toLowerCase() === lower ? 0 : editDistance(lower, name.toLowerCase())
+    if (distance <= limit && (best === undefined || distance < best.distance)) best = { name, distance }
+  }
+  return best?.name
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance (a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length]!
+}
+
 // The error's path is a JSON pointer: '/' separates the names, and '~1' stands for '/', '~0' for '~'.
 function optionName (path: string): string {
   return path.split('/').slice(1).map((name) => name.replaceAll('~1', '/').replaceAll('~0', '~')).join('.') || 'options'
 }
 
 const STORE_METHODS = ['isRevoked', 'revoke', 'revokeSubject'] as const
-const REDIS_METHODS = ['mget', 'exists', 'set', 'eval'] as const
+// What any ioredis client has; the plugin itself reads only its options (see ownConnection).
+const REDIS_METHODS = ['mget', 'exists', 'set', 'eval', 'duplicate'] as const
 
 // The schema has already made sure the value is an object.
 function lacksMethods (value: object, methods: readonly string[]): string | undefined {
@@ -98,9 +159,11 @@ function lacksMethods (value: object, methods: readonly string[]): string | unde
 
 /** Validates user options against the schema and fills in defaults; throws FST_JWT_REVOKE_INVALID_OPTION naming the option. */
 export function resolveOptions (options: unknown, hasAppRedis: boolean): ResolvedOptions {
-  const first = checkOptions.Errors(options).First()
+  // A misspelled name first: it also explains the "required property" missing beside it.
+  const errors = [...checkOptions.Errors(options)]
+  const first = errors.find((error) => error.type === ValueErrorType.ObjectAdditionalProperties) ?? errors[0]
   if (first !== undefined) {
-    throw new InvalidOptionError(optionName(first.path), first.message)
+    throw new InvalidOptionError(optionName(first.path), explain(first))
   }
   const valid = options as JwtRevokeOptions
   const store = valid.store ?? (hasAppRedis || valid.redis !== undefined ? 'redis' : 'memory')
@@ -127,6 +190,7 @@ export function resolveOptions (options: unknown, hasAppRedis: boolean): Resolve
     maxTokenLifetime: valid.maxTokenLifetime,
     cutoffLifetime: valid.maxTokenLifetime ?? DEFAULT_CUTOFF_LIFETIME,
     onStoreError: valid.onStoreError ?? 'deny',
+    storeDefaulted: valid.store === undefined,
     storeTimeout,
     requireJti: valid.requireJti ?? true,
     maxEntries: valid.maxEntries ?? 1_000_000,

@@ -56,7 +56,9 @@ t.test("@fastify/jwt's own suite passes with the plugin registered in every app"
   const files = (await readdir(join(dir, 'test'))).filter((file) => file.endsWith('.test.js')).map((file) => join('test', file))
   t.ok(files.length >= 7, `the published suite is there (${files.length} files)`)
 
-  const run = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+  // The reporter is named: without it Node 20 and 22 print TAP to a pipe, but Node 23 and later print the `spec`
+  // format, whose summary lines (`ℹ tests 200`) the counts below would not find.
+  const run = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', '--test-concurrency=2', ...files], {
     cwd: dir, env: childEnv(), maxBuffer: 64 * 1024 * 1024
   }).catch((error: { stdout?: string, code?: number }) => ({ stdout: error.stdout ?? '', code: error.code }))
   const count = (name: string): number => Number(/^# (\w+) (\d+)$/m.exec(run.stdout.split('\n').filter((line) => line.startsWith(`# ${name} `)).join('\n'))?.[2] ?? -1)

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import t, { type Test } from 'tap'
@@ -20,11 +20,22 @@ function provision (path: string, uid?: number): Promise<Run> {
   // `env -i`: the script sees PATH and nothing else, neither this machine's PATH nor tap's hooks (which would write
   // their process records where another user may not).
   const options = { cwd: tmpdir(), timeout: 30_000, ...(uid === undefined ? {} : { uid, gid: uid }) }
+  // Another user runs copies of the script and of node in the scratch folder (0755): the checkout may sit in a folder
+  // only its owner can enter (one made by `mktemp -d`), and so may node (a Node taken into ~/.cache).
+  const [node, program] = uid === undefined ? [process.execPath, script] : [reachable(process.execPath, path), reachable(script, path)]
   return new Promise((resolve) => {
-    execFile('/usr/bin/env', ['-i', `PATH=${path}`, process.execPath, script], options, (error, stdout, stderr) => {
+    execFile('/usr/bin/env', ['-i', `PATH=${path}`, node, program], options, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr, ms: Date.now() - started })
     })
   })
+}
+
+/** A copy of `file` in `dir`, which every user can read and run. */
+function reachable (file: string, dir: string): string {
+  const copy = join(dir, `.copy-${file.split('/').at(-1)!}`)
+  copyFileSync(file, copy)
+  chmodSync(copy, 0o755)
+  return copy
 }
 
 /** A scratch folder for PATH, readable by every user, removed after the test. */

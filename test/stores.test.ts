@@ -10,5 +10,6 @@ runSuites(t, [
   async () => await import('./redis-store.suite.js'),
   async () => await import('./mget-batch.suite.js'),
   async () => await import('./provision-redis.suite.js'),
+  async () => await import('./harness.suite.js'),
   async () => await import('./suites.suite.js')
 ])

@@ -62,9 +62,17 @@ t.test('Authorization headers that are not one clean Bearer token are refused wi
   t.teardown(() => app.close())
   const token = sign()
   await app.revoke(token)
+  // @fastify/jwt alone, for its own answer: before 10.2.8 it answers "Bearer " with 500 ERR_ASSERTION by itself (the
+  // peer matrix runs this with the oldest version accepted), and the plugin must not change that either.
+  const plain = Fastify()
+  t.teardown(() => plain.close())
+  await plain.register(fastifyJwt, { secret: SECRET })
+  plain.get('/me', async (request) => await request.jwtVerify())
   for (const authorization of ['Bearer', 'Bearer ', `Bearer ${token} extra`, `Basic ${token}`, `Bearer  ${token}`]) {
     const response = await app.inject({ url: '/me', headers: { authorization } })
-    t.ok(response.statusCode === 400 || response.statusCode === 401, `${JSON.stringify(authorization.slice(0, 12))}: ${response.statusCode} ${response.json().code as string}`)
+    const alone = await plain.inject({ url: '/me', headers: { authorization } })
+    const refused = response.statusCode === 400 || response.statusCode === 401 || (alone.statusCode >= 500 && response.statusCode === alone.statusCode)
+    t.ok(refused, `${JSON.stringify(authorization.slice(0, 12))}: ${response.statusCode} ${response.json().code as string}`)
   }
   t.equal((await app.inject({ url: '/me', headers: { authorization: `bearer ${token}` } })).json().code, 'FST_JWT_REVOKED', 'the scheme is case-insensitive')
 })

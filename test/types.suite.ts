@@ -2,6 +2,8 @@
 // expect-error marker must fail to compile, or tsc reports the marker as unused. It also runs, so the values exist.
 import fastifyJwt from '@fastify/jwt'
 import Fastify, { type FastifyInstance, type FastifyRequest, type onRequestHookHandler } from 'fastify'
+import type { Cluster as Cluster5, Redis as Redis5 } from 'ioredis-5'
+import { Cluster, Redis } from 'ioredis'
 import t from 'tap'
 import jwtRevoke, {
   MemoryStore, RedisStore, errors, fastifyJwtRevoke,
@@ -31,6 +33,14 @@ const custom: RevocationStore = new MemoryStore()
 // @ts-expect-error revoke takes a token or a payload
 const badRevoke = (app: FastifyInstance): Promise<void> => app.revoke(42)
 
+// The redis option takes a client of ioredis 5 (what @fastify/redis 7 and 8 give) as well as one of ioredis 6: the
+// plugin reads only its options. This was TS2769 on register() with an ioredis 5 client.
+const registerWith = async (app: FastifyInstance, redis: Redis5 | Cluster5 | Redis | Cluster): Promise<void> => {
+  await app.register(jwtRevoke, { redis })
+}
+// @ts-expect-error what is not a client is refused
+const notAClient: JwtRevokeOptions = { redis: { get: () => null } }
+
 t.test('the exported values match their types', async (t) => {
   const app = Fastify()
   await app.register(fastifyJwt, { secret: SECRET })
@@ -45,6 +55,6 @@ t.test('the exported values match their types', async (t) => {
   t.type(RedisStore, 'function')
   t.equal(new errors.RevokedError().code, 'FST_JWT_REVOKED')
   t.ok(custom instanceof MemoryStore)
-  t.same([wrongStore.store, typo, typeof badRevoke], ['postgres', { storeTimeOut: 100 }, 'function'])
+  t.same([wrongStore.store, typo, typeof badRevoke, typeof registerWith, typeof notAClient.redis], ['postgres', { storeTimeOut: 100 }, 'function', 'function', 'object'])
   await app.close()
 })

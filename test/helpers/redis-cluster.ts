@@ -97,11 +97,16 @@ export async function startCluster ({ replicasPerPrimary = 0, nodeTimeoutMs = 50
     await waitFor('every replica to sync', async () => (await Promise.all(replicas.map(async (node) =>
       (await node.admin.info('replication')).includes('master_link_status:up')))).every(Boolean))
 
+    // Right after the create, a replica is in sync before its primary has heard of it by gossip (CLUSTER REPLICAS
+    // answers an empty list for a moment): wait for it rather than fail.
     async function replicaOf (primary: ClusterNode): Promise<ClusterNode> {
-      const lines = await primary.admin.call('CLUSTER', 'REPLICAS', primary.id) as string[]
-      const replica = nodes.find((node) => lines.some((line) => line.startsWith(node.id)))
-      if (replica === undefined) throw new Error(`Redis Cluster: ${primary.id} has no replica`)
-      return replica
+      let replica: ClusterNode | undefined
+      await waitFor(`a replica of ${primary.id}`, async () => {
+        const lines = await primary.admin.call('CLUSTER', 'REPLICAS', primary.id) as string[]
+        replica = nodes.find((node) => lines.some((line) => line.startsWith(node.id)))
+        return replica !== undefined
+      })
+      return replica!
     }
 
     async function ownerOf (slot: number): Promise<ClusterNode> {

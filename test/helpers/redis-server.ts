@@ -21,17 +21,32 @@ export interface RedisServer {
   resume (): void
 }
 
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
+/** Listens on `port` (0: any the kernel picks) and closes again: the port it got, or undefined when it was taken. */
+async function probePort (port: number): Promise<number | undefined> {
+  return await new Promise((resolve) => {
     const server = createServer()
     server.unref()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
+    server.on('error', () => resolve(undefined))
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
+      const got = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolve(got))
     })
   })
+}
+
+/**
+ * A port free at this moment. A Cluster node also listens on its port + 10000 (the cluster bus), which must be a
+ * valid port and free as well: `clusterBus` asks for both (the kernel's picks run up to 60999, whose bus port would not
+ * exist). Another process may still take the port before it is used: startRedis retries on "Address already in use".
+ */
+export async function freePort ({ clusterBus = false } = {}): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await probePort(0)
+    if (port === undefined) throw new Error('no free port on 127.0.0.1')
+    if (!clusterBus || (port + 10_000 <= 65_535 && await probePort(port + 10_000) !== undefined)) return port
+    if (attempt === 200) throw new Error('no free port whose cluster bus port (+10000) is free too')
+  }
 }
 
 function waitForReady (child: ChildProcess, port: number): Promise<void> {
@@ -61,7 +76,8 @@ function waitForReady (child: ChildProcess, port: number): Promise<void> {
  * The caller stops it; startRedisFor(t) does so in the test's teardown.
  */
 export async function startRedis (args: string[] = []): Promise<RedisServer> {
-  const port = await freePort()
+  const clusterBus = args.includes('--cluster-enabled')
+  let port = await freePort({ clusterBus })
   const dir = mkdtempSync(join(tmpdir(), 'jwt-revoke-redis-'))
   let child: ChildProcess | undefined
 
@@ -84,7 +100,16 @@ export async function startRedis (args: string[] = []): Promise<RedisServer> {
   }
   const stop = (): Promise<void> => end('SIGTERM')
 
-  await start()
+  // A port taken between freePort and the bind (by a test running beside this one): another port, a few times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start()
+      break
+    } catch (error) {
+      if (attempt === 5 || !String(error).includes('Address already in use')) throw error
+      port = await freePort({ clusterBus })
+    }
+  }
   return {
     port,
     url: `redis://127.0.0.1:${port}`,

@@ -85,3 +85,39 @@ async function primaryFailover (t: Test, fault: 'kill' | 'freeze'): Promise<void
 
 t.test('Cluster primary killed (reset): its replica takes over, the plugin follows', { buffered: true }, (t) => primaryFailover(t, 'kill'))
 t.test('Cluster primary frozen for good (silent): its replica takes over, the plugin follows', { buffered: true }, (t) => primaryFailover(t, 'freeze'))
+
+/**
+ * Replicas that never received the plugin's writes: each is made writable and emptied, which is what a replica
+ * lagging behind by longer than the test looks like to a reader (seen: 1.5 s of lag, 10 tokens accepted).
+ */
+async function lagForEver (cluster: RedisCluster): Promise<void> {
+  for (const primary of cluster.primaries) {
+    const replica = await cluster.replicaOf(primary)
+    await replica.admin.call('CONFIG', 'SET', 'replica-read-only', 'no')
+    await replica.admin.call('FLUSHALL')
+  }
+}
+
+t.test("an app client with scaleReads 'slave' or 'all': checks and a mirror's load read the primaries only", { buffered: true }, async (t) => {
+  const cluster = await startClusterFor(t, { replicasPerPrimary: 1 })
+  // Another instance revokes (an instance remembers its own revocations): the readers learn them from Redis only.
+  const writer = await buildApp({ store: 'redis', redis: cluster.client(), storeTimeout: 1000 })
+  t.teardown(() => writer.app.close())
+  // Subjects spread over the three primaries' slots.
+  const revoked = Array.from({ length: 12 }, (_, i) => writer.sign({ sub: `reads-${i}` }))
+  for (const token of revoked) await writer.app.revoke(token)
+  await lagForEver(cluster)
+  const replicaKeys = await Promise.all(cluster.primaries.map(async (p) => await (await cluster.replicaOf(p)).admin.dbsize()))
+  t.same(replicaKeys, [0, 0, 0], 'the replicas hold none of the revocations (before the fix, lookups read them: 401 became 200)')
+
+  for (const scaleReads of ['slave', 'all'] as const) {
+    for (const mode of ['lookup', 'mirror'] as const) {
+      const reader = await buildApp({ store: 'redis', mode, redis: cluster.client({ scaleReads }), storeTimeout: 1000 })
+      t.teardown(() => reader.app.close())
+      const statuses = await Promise.all(revoked.map(async (token) => (await reader.app.inject({ url: '/me', headers: bearer(token) })).statusCode))
+      t.same(new Set(statuses), new Set([401]), `scaleReads '${scaleReads}', ${mode}: every revoked token refused`)
+      t.same(await Promise.all(revoked.map(async (token) => await reader.app.isRevoked(token))), revoked.map(() => true),
+        `scaleReads '${scaleReads}', ${mode}: isRevoked() answers true`)
+    }
+  }
+})
