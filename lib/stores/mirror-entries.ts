@@ -14,6 +14,11 @@ const MAX_EXPIRY = 0xffffffff
 /** Slots of each table one sweep slice looks at: a fraction of a millisecond. */
 const SLICE = 16_384
 
+/** Where the slice after the one at `cursor` starts: back at the first slot after the last. */
+function nextSlice (cursor: number, table: FlatTable): number {
+  return cursor + SLICE >= table.capacity ? 0 : cursor + SLICE
+}
+
 /**
  * The mirror's copy of the deny-list: revoked token entries and subject cutoffs, each kept as a 64-bit fingerprint of
  * its entry string (never the string), with its expiry rounded up to the second (so it is never shorter than in Redis)
@@ -107,8 +112,8 @@ export class MirrorEntries {
     const now = this.#seconds()
     const dropped = this.#tokens.sweep(this.#tokenCursor, this.#tokenCursor + SLICE, now, this.#keep) +
       this.#cutoffs.sweep(this.#cutoffCursor, this.#cutoffCursor + SLICE, now, this.#keep)
-    this.#tokenCursor = this.#tokenCursor + SLICE >= this.#tokens.capacity ? 0 : this.#tokenCursor + SLICE
-    this.#cutoffCursor = this.#cutoffCursor + SLICE >= this.#cutoffs.capacity ? 0 : this.#cutoffCursor + SLICE
+    this.#tokenCursor = nextSlice(this.#tokenCursor, this.#tokens)
+    this.#cutoffCursor = nextSlice(this.#cutoffCursor, this.#cutoffs)
     return dropped
   }
 
