@@ -1,8 +1,11 @@
 /** An expiry of 0 marks an empty slot: every live entry expires after 1970. */
 const EMPTY = 0
-/** Slots per entry a table keeps at least: past 80 % full, a lookup that misses walks long runs of full slots. */
+/** Past 80 % full, a lookup that misses walks long runs of full slots: the table grows by half. */
 const MAX_LOAD = 0.8
+/** A table sized for a known number of entries is 70 % full, with room to grow before it must. */
+const SIZED_LOAD = 0.7
 const MIN_CAPACITY = 1024
+const TWO_TO_32 = 4294967296
 
 export interface FlatTableOptions {
   /** Keep a number beside each entry (a subject's cutoff). */
@@ -12,24 +15,25 @@ export interface FlatTableOptions {
 }
 
 function slotsFor (entries: number): number {
-  let capacity = MIN_CAPACITY
-  while (capacity * MAX_LOAD < entries) capacity *= 2
-  return capacity
+  return Math.max(MIN_CAPACITY, Math.ceil(entries / SIZED_LOAD))
 }
 
 /**
  * A set of 64-bit fingerprints, each with an expiry in whole seconds, a generation stamp and optionally a number, in
  * flat typed arrays: 13 bytes a slot (21 with a value), outside the JavaScript heap, so ten million entries are a few
  * hundred megabytes that the garbage collector never walks. Open addressing with linear probing; a deletion shifts the
- * entries after it back (no tombstones, so lookups never slow down with churn). It grows by rehashing into arrays
- * twice as large. Every method takes the time in seconds: an entry whose expiry is not after it is treated as absent.
+ * entries after it back (no tombstones, so lookups never slow down with churn). Any number of slots (not a power of
+ * two: ten million entries take 14.3 M slots, not 16.8 M): an entry's home slot is its fingerprint's low half scaled
+ * to the table, so homes keep the order of fingerprints. It grows by rehashing into arrays half as large again. Every method takes the time in seconds: an entry whose expiry is not after it is treated as absent.
  */
 export class FlatTable {
   /** Per slot: fingerprint low, fingerprint high, expiry (seconds since the epoch, EMPTY for none). */
   #keys: Uint32Array
   #generations: Uint8Array
   #values: Float64Array | undefined
-  #mask: number
+  #capacity: number
+  /** Slots per fingerprint value: home = floor(low * scale). */
+  #scale: number
   #size = 0
 
   constructor (options: FlatTableOptions = {}) {
@@ -37,7 +41,8 @@ export class FlatTable {
     this.#keys = new Uint32Array(capacity * 3)
     this.#generations = new Uint8Array(capacity)
     this.#values = options.withValues === true ? new Float64Array(capacity) : undefined
-    this.#mask = capacity - 1
+    this.#capacity = capacity
+    this.#scale = capacity / TWO_TO_32
   }
 
   /** Entries held, expired ones not swept yet included. */
@@ -46,7 +51,7 @@ export class FlatTable {
   }
 
   get capacity (): number {
-    return this.#mask + 1
+    return this.#capacity
   }
 
   /** Bytes its arrays take. */
@@ -57,14 +62,13 @@ export class FlatTable {
   /** The slot of the live entry with this fingerprint, or -1. */
   find (low: number, high: number, now: number): number {
     const keys = this.#keys
-    const mask = this.#mask
-    let slot = low & mask
+    let slot = this.#home(low)
     for (;;) {
       const at = slot * 3
       const expiry = keys[at + 2] as number
       if (expiry === EMPTY) return -1
       if (keys[at] === low && keys[at + 1] === high) return expiry > now ? slot : -1
-      slot = (slot + 1) & mask
+      slot = this.#next(slot)
     }
   }
 
@@ -80,8 +84,7 @@ export class FlatTable {
    */
   put (low: number, high: number, expiry: number, generation: number, value: number, now: number, limit: number): boolean {
     const keys = this.#keys
-    const mask = this.#mask
-    let slot = low & mask
+    let slot = this.#home(low)
     for (;;) {
       const at = slot * 3
       const current = keys[at + 2] as number
@@ -93,11 +96,11 @@ export class FlatTable {
         this.#generations[slot] = generation
         return true
       }
-      slot = (slot + 1) & mask
+      slot = this.#next(slot)
     }
     if (this.#size >= limit) return false
-    if (this.#size + 1 > this.capacity * MAX_LOAD) {
-      this.#rehash(this.capacity * 2, now)
+    if (this.#size + 1 > this.#capacity * MAX_LOAD) {
+      this.#rehash(Math.ceil(this.#capacity * 1.5), now)
       return this.put(low, high, expiry, generation, value, now, limit)
     }
     this.#write(slot, low, high, expiry, generation, value)
@@ -118,7 +121,7 @@ export class FlatTable {
   sweep (from: number, to: number, now: number, keep: number): number {
     const keys = this.#keys
     let dropped = 0
-    for (let slot = from; slot < to && slot <= this.#mask; slot++) {
+    for (let slot = from; slot < to && slot < this.#capacity; slot++) {
       // A deletion may shift the next entry of the run into this slot: look at it again.
       for (;;) {
         const expiry = keys[slot * 3 + 2] as number
@@ -129,6 +132,15 @@ export class FlatTable {
       }
     }
     return dropped
+  }
+
+  #home (low: number): number {
+    // Exact enough: low * scale is below the capacity by at least capacity / 2^32, far more than its rounding error.
+    return Math.floor(low * this.#scale)
+  }
+
+  #next (slot: number): number {
+    return slot + 1 === this.#capacity ? 0 : slot + 1
   }
 
   #write (slot: number, low: number, high: number, expiry: number, generation: number, value: number): void {
@@ -143,13 +155,12 @@ export class FlatTable {
   /** Backward-shift deletion: entries after the hole that may live in it move back, so every run stays unbroken. */
   #delete (hole: number): void {
     const keys = this.#keys
-    const mask = this.#mask
     let slot = hole
     for (;;) {
-      slot = (slot + 1) & mask
+      slot = this.#next(slot)
       const at = slot * 3
       if (keys[at + 2] === EMPTY) break
-      const home = (keys[at] as number) & mask
+      const home = this.#home(keys[at] as number)
       // The entry stays when its home lies cyclically in (hole, slot]: moving it before its home would hide it.
       const stays = hole <= slot ? hole < home && home <= slot : hole < home || home <= slot
       if (stays) continue
@@ -170,15 +181,15 @@ export class FlatTable {
     this.#keys = new Uint32Array(capacity * 3)
     this.#generations = new Uint8Array(capacity)
     this.#values = values === undefined ? undefined : new Float64Array(capacity)
-    this.#mask = capacity - 1
+    this.#capacity = capacity
+    this.#scale = capacity / TWO_TO_32
     this.#size = 0
-    const mask = this.#mask
     for (let old = 0; old < slots; old++) {
       const expiry = keys[old * 3 + 2] as number
       if (expiry <= now) continue
       const low = keys[old * 3] as number
-      let slot = low & mask
-      while (this.#keys[slot * 3 + 2] !== EMPTY) slot = (slot + 1) & mask
+      let slot = this.#home(low)
+      while (this.#keys[slot * 3 + 2] !== EMPTY) slot = this.#next(slot)
       this.#write(slot, low, keys[old * 3 + 1] as number, expiry, generations[old] as number, values === undefined ? 0 : values[old] as number)
       this.#size++
     }
