@@ -10,9 +10,8 @@ import { resolveOptions, type JwtRevokeOptions } from './lib/options.js'
 import { claimsObject } from './lib/payload.js'
 import { revocationApi, type RevocationApi, type RevokeSubjectOptions, type TokenOrPayload } from './lib/revoke.js'
 import { announceStore, createStore, startStore } from './lib/stores/create.js'
-import { MirrorStore, type MirrorStatus } from './lib/stores/mirror.js'
 import { BurstLog, emptyStats, type RevocationStats } from './lib/stats.js'
-import type { RevocationStore } from './lib/stores/store.js'
+import type { RevocationStore, StoreStatus } from './lib/stores/store.js'
 import { acceptedPastExp } from './lib/tolerance.js'
 import { jwtVerifiers, requestPrototype, type RequestVerify } from './lib/verifiers.js'
 
@@ -22,7 +21,7 @@ export { DenyList, type DenyListOptions } from './lib/stores/deny-list.js'
 export { OptionsSchema } from './lib/options.js'
 export { RedisStore, type RedisStoreOptions } from './lib/stores/redis.js'
 export { MirrorStore, type MirrorStoreOptions, type MirrorStatus } from './lib/stores/mirror.js'
-export type { RevocationClaims, RevocationStore } from './lib/stores/store.js'
+export type { RevocationClaims, RevocationStore, StoreStatus } from './lib/stores/store.js'
 export type { JwtRevokeOptions, RevokeSubjectOptions, TokenOrPayload, RevocationApi, RevocationStats, TokenPayload }
 
 /** What app.jwtRevoke exposes besides the top-level decorators. */
@@ -32,7 +31,7 @@ export interface JwtRevokeDecorator {
   /** Runs the revocation check on a payload verified elsewhere; rejects with FST_JWT_REVOKED when it is revoked. */
   check (request: FastifyRequest, payload: unknown): Promise<void>
   /** A snapshot of the counters: checks, refusals, revocations, store errors, fail-open passes (and the mirror's state). */
-  stats (): RevocationStats & { mirror?: MirrorStatus }
+  stats (): RevocationStats & { mirror?: StoreStatus }
 }
 
 declare module 'fastify' {
@@ -111,7 +110,7 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   decorate('jwtRevoke', {
     store,
     check: (request: FastifyRequest, payload: unknown) => checkPayload(policy, request, claimsObject(payload)),
-    stats: () => store instanceof MirrorStore ? { ...stats, mirror: store.status() } : { ...stats }
+    stats: () => store.status === undefined ? { ...stats } : { ...stats, mirror: store.status() }
   } satisfies JwtRevokeDecorator)
 }
 

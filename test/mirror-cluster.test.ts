@@ -2,7 +2,7 @@ import type { ClusterOptions } from 'ioredis'
 import t from 'tap'
 import { MirrorStore, RedisStore } from '../index.js'
 import { bearer, buildApp, collectLogs, type TestApp } from './helpers/app.js'
-import { statusWithin, waitFor, writesDuringStart } from './helpers/mirror.js'
+import { notRefused, statusWithin, waitFor, writesDuringStart } from './helpers/mirror.js'
 import { startClusterFor } from './helpers/redis-cluster.js'
 
 const cluster = await startClusterFor(t)
@@ -77,9 +77,10 @@ t.test('on the Cluster, a killed subscriber marks the mirror stale, and the resy
   t.ok(killed >= 1, `${killed} subscriber connection(s) killed`)
   const revoked = Array.from({ length: 50 }, (_, i) => ({ jti: `killed-${i}`, sub: `killed-user-${i}` }))
   await Promise.all(revoked.map((claims) => writer.revoke(claims, 600)))
-  t.throws(() => mirror.isRevoked({ jti: 'x', sub: 'y' }), { code: 'FST_JWT_REVOKE_STORE_UNAVAILABLE' }, 'stale as soon as it is cut')
+  t.equal(mirror.status().synced, false, 'stale as soon as it is cut')
+  t.equal(await mirror.isRevoked({ jti: 'killed-0', sub: 'killed-user-0' }), true, 'Redis answers its checks meanwhile')
   await waitFor('in sync again', () => mirror.status().synced)
-  t.same(revoked.filter((claims) => !mirror.isRevoked(claims)), [], 'nothing written while it was cut is missing')
+  t.same(await notRefused(mirror, revoked), [], 'nothing written while it was cut is missing')
 })
 
 t.test('on the Cluster, the subscriber killed in the middle of a long SCAN: the sync starts again, nothing is lost', async (t) => {
@@ -104,10 +105,11 @@ t.test('on the Cluster, the subscriber killed in the middle of a long SCAN: the 
   const writer = new RedisStore({ client: cluster.client(), keyPrefix: 'long-scan:' })
   const revoked = Array.from({ length: 60 }, (_, i) => ({ jti: `gap-${i}`, sub: `gap-user-${i}` }))
   await Promise.all(revoked.map((claims) => writer.revoke(claims, 600)))
-  await started
+  // The first sync may also fail outright (its new subscription refused while the connection comes back): retried.
+  await started.catch(() => {})
   await waitFor('in sync', () => mirror.status().synced)
   t.ok(logs.lines.some((line) => String(line.msg).includes('lost its subscription while it synced')), 'the sync saw the loss and started again')
-  t.same(revoked.filter((claims) => !mirror.isRevoked(claims)), [], 'every revocation made in the gap is enforced')
+  t.same(await notRefused(mirror, revoked), [], 'every revocation made in the gap is enforced')
 })
 
 t.test('on the Cluster, revocations made while a mirror starts, and at once after, all reach it', async (t) => {

@@ -1,8 +1,9 @@
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
-import { MirrorStore } from '../index.js'
+import { MirrorStore, RedisStore, type RevocationClaims } from '../index.js'
+import { cutoffEntry, jtiEntry } from '../lib/keys.js'
 import { bearer, buildApp, collectLogs, type TestApp } from './helpers/app.js'
-import { statusWithin as until } from './helpers/mirror.js'
+import { notRefused, statusWithin as until, waitFor } from './helpers/mirror.js'
 import { listened, startRedisFor } from './helpers/redis-server.js'
 import { startTcpProxy } from './helpers/tcp-proxy.js'
 
@@ -80,7 +81,9 @@ t.test('a silent partition is caught by the heartbeat', async (t) => {
   const started = Date.now()
   while (store.status().synced && Date.now() - started < 5000) await new Promise((resolve) => setTimeout(resolve, 20))
   t.equal(store.status().synced, false, `stale after ${Date.now() - started} ms of silence`)
-  t.throws(() => store.isRevoked({ jti: 'x', sub: 'y' }), { code: 'FST_JWT_REVOKE_STORE_UNAVAILABLE' })
+  const answer = store.isRevoked({ jti: 'x', sub: 'y' })
+  t.ok(answer instanceof Promise, 'out of sync, the check goes to Redis')
+  ;(answer as Promise<boolean>).catch(() => {})
   proxy.restore()
   while (!store.status().synced && Date.now() - started < 10_000) await new Promise((resolve) => setTimeout(resolve, 20))
   t.equal(store.status().synced, true, 'in sync again once the network is back')
@@ -111,7 +114,7 @@ t.test('Redis down at boot: the server starts, fails closed, and syncs once Redi
   t.ok(await until(late.app, token, 200) < 10_000)
 })
 
-t.test('what the mirror will not take: foreign messages are ignored, a full mirror stops answering', async (t) => {
+t.test('what the mirror will not take: foreign messages are ignored, a full mirror hands its checks to Redis', async (t) => {
   const writer = await mirrorApp(t)
   await admin.set('jwt-revoke:{by-hand}:jti:forever', '1')
   const small = await mirrorApp(t, server.url, { maxEntries: await admin.dbsize() + 2 })
@@ -119,8 +122,11 @@ t.test('what the mirror will not take: foreign messages are ignored, a full mirr
   await admin.publish('jwt-revoke:mirror', 'not json')
   await admin.publish('jwt-revoke:mirror', JSON.stringify(['p', 'someone-else']))
   t.equal((await small.app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200)
-  for (let i = 0; i < 3; i++) await writer.app.revoke(writer.sign())
-  t.ok(await until(small.app, token, 503) < 5000, 'once full, it answers 503 rather than miss a revocation')
+  const revoked = writer.sign()
+  for (let i = 0; i < 3; i++) await writer.app.revoke(i === 0 ? revoked : writer.sign())
+  await waitFor('out of sync once full', () => small.app.jwtRevoke.stats().mirror?.synced === false, 5000)
+  t.equal((await small.app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200, 'full, it answers from Redis: a valid token passes')
+  t.equal((await small.app.inject({ url: '/me', headers: bearer(revoked) })).statusCode, 401, 'and a revocation it could not hold is refused')
   const fresh = await mirrorApp(t)
   t.equal(await fresh.app.isRevoked({ sub: 'by-hand', jti: 'forever' }), true, 'a key written by hand without TTL is loaded too')
 })
@@ -136,11 +142,66 @@ t.test('a sync that fails is retried until it succeeds', async (t) => {
   t.teardown(() => log.close())
   const store = new MirrorStore({ client, heartbeat: 50, ownsClient: true, log: log.log })
   t.teardown(() => store.close())
-  await store.start()
+  await t.rejects(store.start(), { code: 'FST_JWT_REVOKE_STORE_UNAVAILABLE' }, 'start() says the first sync failed')
   t.equal(store.status().synced, false)
   t.ok(logs.lines.some((line) => String(line.msg).includes('could not sync')))
   proxy.restore()
   const started = Date.now()
   while (!store.status().synced && Date.now() - started < 10_000) await new Promise((resolve) => setTimeout(resolve, 20))
   t.equal(store.status().synced, true)
+})
+
+t.test('while it loads, Redis answers its checks (never a 503), and the switch to its copy keeps what was revoked meanwhile', async (t) => {
+  // Enough entries that the load takes many SCAN steps, with checks and writes in between.
+  await admin.eval('for i = 1, 100000 do redis.call(\'SET\', \'loading:{user-\' .. (i % 1000) .. \'}:jti:bulk-\' .. i, \'1\', \'EX\', 600) end', 0)
+  const writer = new RedisStore({ client: admin, keyPrefix: 'loading:' })
+  const mirror = new MirrorStore({ client: listened(new Redis(server.url)), keyPrefix: 'loading:', ownsClient: true, maxEntries: 200_000 })
+  t.teardown(() => mirror.close())
+  const starting = mirror.start()
+  const revoked: RevocationClaims[] = [{ jti: 'bulk-7', sub: 'user-7' }]
+  const valid = { jti: 'never-revoked', sub: 'user-7', iat: Math.floor(Date.now() / 1000) }
+  let byRedis = 0
+  let wrong = 0
+  for (let i = 0; !mirror.status().synced || i < 5; i++) {
+    // Writes before, during and just after the switch: every one must be in the copy once it is in sync.
+    const claims = { jti: `during-${i}`, sub: `user-${i % 10}` }
+    await writer.revoke(claims, 600)
+    revoked.push(claims)
+    for (const [one, expected] of [[revoked[0], true], [claims, true], [valid, false]] as const) {
+      const answer = mirror.isRevoked(one as RevocationClaims)
+      if (answer instanceof Promise) byRedis++
+      if (await answer !== expected) wrong++
+    }
+  }
+  await starting
+  t.ok(byRedis > 0, `${byRedis} checks made while it loaded were answered by Redis`)
+  t.equal(wrong, 0, 'every one of them rightly')
+  t.same(await notRefused(mirror, revoked), [], `in sync, its copy holds all ${revoked.length} revocations made while it loaded and at the switch`)
+  t.equal(mirror.isRevoked(valid), false, 'and answers a valid token itself, at once')
+  t.ok(mirror.status().entries >= 100_000)
+})
+
+t.test('the copy refuses only what Redis confirms, unless Redis cannot answer in time', async (t) => {
+  const proxy = await startTcpProxy(server.port)
+  t.teardown(() => proxy.close())
+  const mirror = new MirrorStore({ client: listened(new Redis(proxy.port, '127.0.0.1')), keyPrefix: 'confirm:', ownsClient: true, confirmTimeout: 50 })
+  t.teardown(() => mirror.close())
+  await mirror.start()
+  // Published without their keys, as an entry sharing a fingerprint with a valid token would look: the copy matches,
+  // Redis holds nothing.
+  const iat = Math.floor(Date.now() / 1000)
+  await admin.publish('confirm:mirror', JSON.stringify(['t', jtiEntry('ghost', 'someone'), 600]))
+  await admin.publish('confirm:mirror', JSON.stringify(['c', cutoffEntry('ghost-subject'), iat + 1, 600]))
+  await waitFor('the copy holds both', () => mirror.isRevoked({ jti: 'ghost', sub: 'someone' }) !== false && mirror.isRevoked({ sub: 'ghost-subject', iat }) !== false)
+  t.equal(await mirror.isRevoked({ jti: 'ghost', sub: 'someone' }), false, 'a token match Redis does not confirm passes')
+  t.equal(await mirror.isRevoked({ sub: 'ghost-subject', iat }), false, 'and so does a cutoff match')
+  await new RedisStore({ client: admin, keyPrefix: 'confirm:' }).revoke({ jti: 'real', sub: 'someone' }, 600)
+  await waitFor('the copy holds it', () => mirror.isRevoked({ jti: 'real', sub: 'someone' }) !== false)
+  t.equal(await mirror.isRevoked({ jti: 'real', sub: 'someone' }), true, 'a revocation Redis confirms is refused')
+  proxy.blackhole()
+  const started = Date.now()
+  t.equal(await mirror.isRevoked({ jti: 'real', sub: 'someone' }), true, 'Redis silent: the copy\'s word stands')
+  t.ok(Date.now() - started < 1000, `after the confirmation's deadline (${Date.now() - started} ms)`)
+  t.equal(mirror.isRevoked({ jti: 'other', sub: 'someone' }), false, 'what the copy lacks needs no Redis')
+  proxy.restore()
 })

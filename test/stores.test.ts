@@ -7,6 +7,7 @@ import { runSuites } from './helpers/suites.js'
 runSuites(t, [
   async () => await import('./deny-list.suite.js'),
   async () => await import('./mirror-message.suite.js'),
+  async () => await import('./mirror-entries.suite.js'),
   async () => await import('./redis-store.suite.js'),
   async () => await import('./mget-batch.suite.js'),
   async () => await import('./provision-redis.suite.js'),

@@ -21,7 +21,9 @@ export function createStore (options: ResolvedOptions, fastify: FastifyInstance)
   client.on('error', (err: Error) => fastify.log.warn({ err }, 'jwt-revoke: Redis connection error'))
   const ownsClient = true
   if (options.mode === 'mirror') {
-    return new MirrorStore({ client, keyPrefix, ownsClient, maxEntries: options.maxEntries, log: fastify.log, durability: options.durability })
+    // Half the check's deadline to confirm a revocation the mirror holds: the check's own deadline is never reached.
+    const confirmTimeout = Math.ceil(options.storeTimeout / 2)
+    return new MirrorStore({ client, keyPrefix, ownsClient, maxEntries: options.maxEntries, confirmTimeout, log: fastify.log, durability: options.durability })
   }
   return new RedisStore({ client, keyPrefix, ownsClient, log: fastify.log, durability: options.durability })
 }

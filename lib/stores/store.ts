@@ -8,6 +8,15 @@ export interface RevocationClaims {
   exp?: number | undefined
 }
 
+/** How a store that keeps a copy of the deny-list (the Redis mirror) is doing. */
+export interface StoreStatus {
+  /** Whether checks are answered from the copy (otherwise from the store behind it). */
+  synced: boolean
+  entries: number
+  /** When the last full sync finished (ms since the epoch), 0 before the first. */
+  lastSync: number
+}
+
 /** What every revocation store implements. Each check is one round trip to the store. */
 export interface RevocationStore {
   /**
@@ -21,6 +30,8 @@ export interface RevocationStore {
   revokeSubject (sub: string, cutoff: number, ttlSeconds: number): Promise<void>
   /** Gets ready before the first check (called at register; the mirror loads the deny-list here). */
   start? (): Promise<void>
+  /** How its copy of the deny-list is doing, for a store that keeps one (shown as `mirror` in app.jwtRevoke.stats()). */
+  status? (): StoreStatus
   /** Releases what the store owns (called from Fastify's onClose). */
   close? (): Promise<void>
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import type { MirrorStore, RevocationClaims } from '../../index.js'
+import type { MirrorStore, RevocationClaims, RevocationStore } from '../../index.js'
 import { bearer } from './app.js'
 
 /** Polls until the request's status is `status`; returns the milliseconds it took, or throws after limitMs. */
@@ -23,6 +23,15 @@ export async function waitFor (what: string, condition: () => boolean | Promise<
 }
 
 /**
+ * The claims the store does not refuse. A mirror in sync answers false at once for what it lacks; for what it holds it
+ * asks Redis to confirm, so every answer is awaited.
+ */
+export async function notRefused (store: RevocationStore, claims: RevocationClaims[]): Promise<RevocationClaims[]> {
+  const answers = await Promise.all(claims.map(async (one) => await store.isRevoked(one)))
+  return claims.filter((_, i) => !answers[i])
+}
+
+/**
  * One round of writes racing a mirror's start: starts `mirror`, makes 20 writes spread over its start (every other
  * round on the next event-loop turn, the others 1 to 4 ms apart), so that they land before the subscription, during
  * the SCAN, while the end marker travels and just after. `write(i)` makes the i-th and names a token it revoked.
@@ -36,6 +45,6 @@ export async function writesDuringStart (mirror: MirrorStore, round: number, wri
     await new Promise((resolve) => round % 2 === 0 ? setImmediate(resolve) : setTimeout(resolve, 1 + (round % 4)))
   }
   const [, ...revoked] = await Promise.all([starting, ...writes])
-  const held = (): boolean => mirror.status().synced && revoked.every((claims) => mirror.isRevoked(claims))
+  const held = async (): Promise<boolean> => mirror.status().synced && (await notRefused(mirror, revoked)).length === 0
   return await waitFor(`round ${round}: every write reaches the mirror`, held, 2000).then(() => true, () => false)
 }

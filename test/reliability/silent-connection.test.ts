@@ -154,8 +154,10 @@ async function mirrorSilenced (t: Test, borrowed: boolean): Promise<void> {
   // Back once the mirror has resynced since the silence (a new subscriber connection) and revoke() works through it
   // (a new writer connection).
   let recoveredAfter: number | undefined
+  let outOfSync = false
   while (recoveredAfter === undefined && Date.now() - silentAt < MIRROR_RECOVERY_MS) {
     await sleep(50)
+    outOfSync ||= app.jwtRevoke.stats().mirror?.synced === false
     const resynced = (app.jwtRevoke.stats().mirror?.lastSync ?? 0) > silentAt
     if (resynced && await app.revoke(sign()).then(() => true, () => false)) recoveredAfter = Date.now() - silentAt
   }
@@ -164,7 +166,8 @@ async function mirrorSilenced (t: Test, borrowed: boolean): Promise<void> {
   t.ok(recoveredAfter !== undefined, `resynced and revoke() works again ${recoveredAfter ?? -1} ms after the connections went silent (bound ${MIRROR_RECOVERY_MS} ms)`)
   t.same(samples.filter((s) => s.kind === 'revoked' && s.status === 200), [], 'a revoked token was never accepted')
   t.same(samples.filter((s) => s.kind !== 'anonymous' && ![200, 401, 503].includes(s.status)), [], 'only 200, 401 or 503')
-  t.ok(samples.some((s) => s.status === 503), 'the mirror noticed the silence and failed closed until it resynced (the test can fail)')
+  // Out of sync, its checks went to Redis (on a connection the silence limit replaced): 503 only while none answered.
+  t.ok(outOfSync, 'the mirror noticed the silence and was out of sync until it resynced (the test can fail)')
   t.equal((await app.inject({ url: '/me', headers: bearer(elsewhere) })).statusCode, 401, 'what another instance revoked meanwhile is enforced')
   if (appClient !== undefined) await leftAlone(t, appClient)
 }

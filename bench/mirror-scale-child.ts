@@ -1,0 +1,155 @@
+// One mirror in a process of its own, measured at one size (see mirror-scale.ts, which starts it and fills Redis).
+// Prints one JSON line. Usage: node --expose-gc --import tsx bench/mirror-scale-child.ts <redis url> <entries>
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { Redis } from 'ioredis'
+import { MirrorStore, RedisStore, type RevocationClaims } from '../index.js'
+import { benchKey } from './mirror-scale-keys.js'
+
+const [url = '', entriesArg = '0'] = process.argv.slice(2)
+const entries = Number(entriesArg)
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
+const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+const rss = (): number => process.memoryUsage().rss
+
+/** Samples RSS every 20 ms and the event-loop delay while `run` runs; answers the peak RSS and the longest delay. */
+async function watched<T> (run: () => Promise<T>): Promise<{ value: T, peakRss: number, maxDelayMs: number }> {
+  const delay = monitorEventLoopDelay({ resolution: 1 })
+  let peakRss = rss()
+  const sampler = setInterval(() => { peakRss = Math.max(peakRss, rss()) }, 20)
+  delay.enable()
+  try {
+    const value = await run()
+    peakRss = Math.max(peakRss, rss())
+    return { value, peakRss, maxDelayMs: delay.max / 1e6 }
+  } finally {
+    delay.disable()
+    clearInterval(sampler)
+  }
+}
+
+/**
+ * Nanoseconds per check of `count` tokens nobody revoked (answered in process, no round trip), half of them of subjects
+ * that have a cutoff before they were issued.
+ */
+function checkCost (store: MirrorStore, count: number): number {
+  const claims: RevocationClaims[] = Array.from({ length: count }, (_, i) => ({ jti: `valid-${i}-${Math.random().toString(36).slice(2)}`, sub: i % 2 === 0 ? `user-${i % 1_000_000}` : `cut-${(i % 10_000) * 100}`, iat: 2_000_000_000 }))
+  let refused = 0
+  const started = process.hrtime.bigint()
+  for (const one of claims) if (store.isRevoked(one) !== false) refused++
+  const ns = Number(process.hrtime.bigint() - started) / count
+  if (refused > 0) throw new Error(`${refused} valid tokens were not answered false at once`)
+  return ns
+}
+
+async function until (what: string, condition: () => boolean, limitMs: number): Promise<number> {
+  const started = Date.now()
+  while (!condition()) {
+    if (Date.now() - started > limitMs) throw new Error(`${what}: not within ${limitMs} ms`)
+    await sleep(5)
+  }
+  return Date.now() - started
+}
+
+const client = new Redis(url)
+const admin = new Redis(url)
+const writer = new RedisStore({ client: admin })
+const mirror = new MirrorStore({ client, ownsClient: true, maxEntries: 2 * entries + 1000 })
+const empty = new MirrorStore({ client: new Redis(url), keyPrefix: 'empty:', ownsClient: true })
+await empty.start()
+gc()
+const baseRss = rss()
+
+// First sync, from nothing.
+const startedAt = Date.now()
+const first = await watched(async () => { await mirror.start() })
+const syncMs = Date.now() - startedAt
+gc()
+await sleep(500)
+const steadyRss = rss()
+const heapUsed = process.memoryUsage().heapUsed
+
+// Check cost, interleaved with the empty mirror's three times, in this same process.
+const costs = { empty: [] as number[], full: [] as number[] }
+checkCost(empty, 200_000)
+checkCost(mirror, 200_000)
+for (let round = 0; round < 3; round++) {
+  costs.empty.push(checkCost(empty, 200_000))
+  costs.full.push(checkCost(mirror, 200_000))
+}
+const best = (list: number[]): number => Math.min(...list)
+const revokedClaims = ((): RevocationClaims => { const { jti, sub } = benchKey(7); return { jti, sub, iat: 1 } })()
+const confirmed = await mirror.isRevoked(revokedClaims)
+
+// Steady state: sweeps run in slices; a full GC is timed on its own.
+const steady = await watched(async () => { await sleep(10_000) })
+const gcStarted = performance.now()
+gc()
+const gcMs = performance.now() - gcStarted
+
+// A gap: the subscriber is killed; the mirror resyncs in place, while checks and writes go on.
+let answered = 0
+let wrong = 0
+let failed = 0
+const checking = { on: true }
+const checks = (async () => {
+  while (checking.on) {
+    try {
+      if (await mirror.isRevoked(revokedClaims) !== true) wrong++
+      if (await mirror.isRevoked({ jti: 'never-revoked', sub: 'user-1', iat: 2_000_000_000 }) !== false) wrong++
+      answered += 2
+    } catch {
+      failed++
+    }
+    await sleep(1)
+  }
+})()
+const during: RevocationClaims[] = []
+const gap = await watched(async () => {
+  await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+  await until('out of sync', () => !mirror.status().synced, 10_000)
+  const outAt = Date.now()
+  // Revocations made while it resyncs and around the switch: every one must be refused once in sync.
+  let i = 0
+  while (!mirror.status().synced && Date.now() - outAt < 600_000) {
+    const claims = { jti: `during-${i++}`, sub: `user-${i % 1000}` }
+    await writer.revoke(claims, 3600)
+    during.push({ ...claims, iat: 1 })
+    await sleep(i % 2 === 0 ? 2 : 20)
+  }
+  const resyncMs = Date.now() - outAt
+  for (let j = 0; j < 20; j++) {
+    const claims = { jti: `after-${j}`, sub: `user-${j}` }
+    await writer.revoke(claims, 3600)
+    during.push({ ...claims, iat: 1 })
+  }
+  return resyncMs
+})
+checking.on = false
+await checks
+const answers = await Promise.all(during.map(async (claims) => await mirror.isRevoked(claims)))
+gc()
+console.log(JSON.stringify({
+  entries,
+  held: mirror.status().entries,
+  syncMs,
+  baseRss,
+  firstPeakRss: first.peakRss,
+  steadyRss,
+  heapUsed,
+  firstMaxDelayMs: first.maxDelayMs,
+  checkNsEmpty: best(costs.empty),
+  checkNsFull: best(costs.full),
+  confirmed,
+  steadyMaxDelayMs: steady.maxDelayMs,
+  gcMs,
+  resyncMs: gap.value,
+  resyncPeakRss: gap.peakRss,
+  resyncMaxDelayMs: gap.maxDelayMs,
+  checksDuringResync: answered,
+  wrongDuringResync: wrong,
+  failedDuringResync: failed,
+  writesDuringResync: during.length,
+  missedAfterResync: answers.filter((answer) => !answer).length
+}))
+await Promise.all([mirror.close(), empty.close()])
+admin.disconnect()

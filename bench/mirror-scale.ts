@@ -1,0 +1,44 @@
+// Mirror mode at scale: for each size, fills one redis-server with that many live revocations (a Lua loop of
+// SET ... EX, the shape RedisStore writes), then measures a mirror in a process of its own (mirror-scale-child.ts):
+// first sync time, RSS per entry steady and at the peaks of the first sync and of a resync after its subscriber is
+// killed, check cost against an empty mirror in the same process, event-loop stalls, a full GC, and that checks go on
+// (answered by Redis) and writes are kept while it resyncs. Also Redis's memory per revocation.
+// Usage: npx tsx bench/mirror-scale.ts [sizes in millions, default 1 5 10]
+import { execFileSync } from 'node:child_process'
+import { loadavg } from 'node:os'
+import { rmSync } from 'node:fs'
+import { Redis } from 'ioredis'
+import { startRedis } from '../test/helpers/redis-server.js'
+import { redisUsedMemory } from './redis-info.js'
+import { FILL } from './mirror-scale-keys.js'
+
+const sizes = (process.argv.length > 2 ? process.argv.slice(2).map(Number) : [1, 5, 10]).map((millions) => Math.round(millions * 1e6))
+const server = await startRedis()
+const redis = new Redis(server.url)
+const mb = (bytes: number): string => (bytes / 1e6).toFixed(0)
+try {
+  const emptyMemory = await redisUsedMemory(redis)
+  let filled = 0
+  for (const size of sizes) {
+    for (let from = filled + 1; from <= size; from += 500_000) await redis.eval(FILL, 0, from, Math.min(from + 499_999, size))
+    filled = size
+    const redisBytes = (await redisUsedMemory(redis) - emptyMemory) / size
+    const load = loadavg()[0]?.toFixed(2)
+    const output = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/mirror-scale-child.ts', server.url, String(size)], { encoding: 'utf8', maxBuffer: 1 << 20 })
+    const r = JSON.parse(output.trim().split('\n').pop() as string) as Record<string, number | boolean>
+    const n = r.entries as number
+    console.log(`--- ${n / 1e6} M live revocations (load average ${load} before the run)`)
+    console.log(`first sync: ${((r.syncMs as number) / 1000).toFixed(1)} s (${((r.syncMs as number) / (n / 1e6) / 1000).toFixed(2)} s per million); longest event-loop stall meanwhile ${(r.firstMaxDelayMs as number).toFixed(1)} ms`)
+    console.log(`RSS: ${mb(r.steadyRss as number)} MB steady (${((r.steadyRss as number) / n).toFixed(1)} B/entry; ${(((r.steadyRss as number) - (r.baseRss as number)) / n).toFixed(1)} B/entry above the ${mb(r.baseRss as number)} MB process before the load), ` +
+      `peak ${mb(r.firstPeakRss as number)} MB during the first sync (${((r.firstPeakRss as number) / n).toFixed(1)} B/entry), ${mb(r.resyncPeakRss as number)} MB during the resync (${((r.resyncPeakRss as number) / n).toFixed(1)} B/entry); heap ${mb(r.heapUsed as number)} MB`)
+    console.log(`check of a valid token: ${(r.checkNsFull as number).toFixed(0)} ns with ${n / 1e6} M entries, ${(r.checkNsEmpty as number).toFixed(0)} ns empty (x${((r.checkNsFull as number) / (r.checkNsEmpty as number)).toFixed(2)}); a revoked one confirmed by Redis: ${String(r.confirmed)}`)
+    console.log(`steady 10 s: longest event-loop stall ${(r.steadyMaxDelayMs as number).toFixed(1)} ms (sweeps in slices); a forced full GC took ${(r.gcMs as number).toFixed(1)} ms`)
+    console.log(`resync after the subscriber was killed: out of sync ${((r.resyncMs as number) / 1000).toFixed(1)} s (${((r.resyncMs as number) / (n / 1e6) / 1000).toFixed(2)} s per million), longest stall ${(r.resyncMaxDelayMs as number).toFixed(1)} ms; ` +
+      `${String(r.checksDuringResync)} checks answered meanwhile (${String(r.wrongDuringResync)} wrong, ${String(r.failedDuringResync)} failed); ${String(r.writesDuringResync)} revocations made during it and at the switch, ${String(r.missedAfterResync)} missed after`)
+    console.log(`Redis: ${redisBytes.toFixed(1)} bytes of used_memory per revocation`)
+  }
+} finally {
+  redis.disconnect()
+  await server.stop()
+  rmSync(server.dir, { recursive: true, force: true })
+}

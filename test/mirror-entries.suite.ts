@@ -1,0 +1,140 @@
+import t from 'tap'
+import { cutoffEntry, jtiEntry } from '../lib/keys.js'
+import { Fingerprint } from '../lib/stores/fingerprint.js'
+import { FlatTable } from '../lib/stores/flat-table.js'
+import { MirrorEntries } from '../lib/stores/mirror-entries.js'
+
+const LIMIT = 1e9
+/** The lowest fingerprint low half whose home is `slot` in a table of 1024 slots. */
+const homeOf = (slot: number): number => Math.ceil(slot * 2 ** 32 / 1024)
+
+t.test('flat table: entries are found, merged, expired and deleted without breaking a run', async (t) => {
+  const table = new FlatTable()
+  t.equal(table.capacity, 1024)
+  // Fingerprints with the same low half share a home slot: one long run to delete from the middle of.
+  for (let high = 1; high <= 20; high++) t.equal(table.put(homeOf(5), high, 100 + high, 1, 0, 10, LIMIT), true)
+  // A run that wraps from the last slot to the first, and an entry whose home is the first slot after it.
+  for (let high = 1; high <= 3; high++) table.put(2 ** 32 - 1, high, 200, 1, 0, 10, LIMIT)
+  table.put(0, 9, 200, 1, 0, 10, LIMIT)
+  t.equal(table.size, 24)
+  t.not(table.find(homeOf(5), 20, 10), -1)
+  t.equal(table.find(homeOf(5), 21, 10), -1, 'an absent fingerprint')
+  t.equal(table.find(homeOf(5), 3, 103), -1, 'an expired entry is absent')
+  t.equal(table.sweep(0, 1024, 110, -1), 10, 'a sweep drops the ten expired entries')
+  for (let high = 11; high <= 20; high++) t.not(table.find(homeOf(5), high, 110), -1, `entry ${high} still found after the deletions before it`)
+  t.equal(table.sweep(1020, 1024, 205, -1), 3, 'the wrapped run: its three entries at the end')
+  t.equal(table.sweep(0, 4, 205, -1), 1, 'and the one shifted back to the first slot is dropped too')
+  t.equal(table.size, 10)
+  t.equal(table.sweep(0, 1024, 110, 2), 10, 'entries of another generation are dropped when one is kept')
+
+  table.put(7, 7, 50, 1, 0, 10, LIMIT)
+  table.put(7, 7, 40, 2, 0, 10, LIMIT)
+  t.equal(table.find(7, 7, 45), table.find(7, 7, 10), 'a shorter expiry never shortens a live entry')
+  t.equal(table.sweep(0, 1024, 10, 2), 0, 'and the entry took the new generation')
+  table.put(7, 7, 30, 1, 0, 60, LIMIT)
+  t.not(table.find(7, 7, 25), -1, 'an expired entry is replaced, not merged')
+  t.equal(table.find(7, 7, 30), -1)
+  t.equal(table.put(8, 8, 50, 1, 0, 10, 1), false, 'a new entry beyond the limit is refused')
+  t.equal(table.put(7, 7, 50, 1, 0, 10, 1), true, 'an entry already held is not new')
+})
+
+t.test('flat table: values keep the larger; growth keeps every live entry', async (t) => {
+  const table = new FlatTable({ withValues: true })
+  table.put(3, 3, 100, 1, 1700.5, 10, LIMIT)
+  table.put(3, 3, 90, 1, 1600, 10, LIMIT)
+  t.equal(table.value(table.find(3, 3, 10)), 1700.5, 'an older cutoff never replaces a later one')
+  table.put(3, 3, 90, 1, 1800.25, 10, LIMIT)
+  t.equal(table.value(table.find(3, 3, 95)), 1800.25, 'a later cutoff does, to the millisecond; the later expiry stays')
+  table.put(4, 4, 5, 1, 1, 1, LIMIT)
+  for (let i = 10; i < 5000; i++) table.put(i * 2654435761 >>> 0, i, 100, 1, i, 10, LIMIT)
+  t.equal(table.capacity, 7776, 'grown by half each time it was 80 % full')
+  t.equal(table.find(4, 4, 1), -1, 'an entry expired by the time of the growth is left behind')
+  let missing = 0
+  for (let i = 10; i < 5000; i++) if (table.value(table.find(i * 2654435761 >>> 0, i, 10)) !== i) missing++
+  t.equal(missing, 0)
+  table.put(3, 3, 5, 1, 1, 200, LIMIT)
+  t.equal(table.value(table.find(3, 3, 1)), 1, 'an expired cutoff is replaced, not merged')
+  const cutoffs = new FlatTable({ withValues: true })
+  for (let high = 1; high <= 3; high++) cutoffs.put(9, high, high === 1 ? 300 : 900, 1, high, 200, LIMIT)
+  t.equal(cutoffs.sweep(0, cutoffs.capacity, 400, -1), 1)
+  t.equal(cutoffs.value(cutoffs.find(9, 3, 400)), 3, 'a value moves with its entry when a deletion shifts it back')
+
+  const plain = new FlatTable()
+  for (let high = 1; high <= 1000; high++) plain.put(11, high, 100, 1, 0, 1, LIMIT)
+  t.equal(plain.capacity, 1536, 'a run of 1000 entries with one home slot survives the growth')
+  t.not(plain.find(11, 1000, 1), -1)
+  const reserved = new FlatTable({ entries: 10_000 })
+  t.equal(reserved.capacity, 14_286, 'sized 70 % full')
+  reserved.reserve(100, 0)
+  t.equal(reserved.capacity, 14_286, 'reserve never shrinks')
+  t.equal(reserved.bytes, 14_286 * 13, '13 bytes a slot')
+})
+
+t.test('fingerprints: the same text, the same fingerprint; different texts, different ones', async (t) => {
+  const print = new Fingerprint()
+  const seen = new Set<string>()
+  for (let i = 0; i < 100_000; i++) {
+    print.of(jtiEntry(`jti-${i}`, `user-${i % 100}`))
+    seen.add(`${print.low}:${print.high}`)
+  }
+  t.equal(seen.size, 100_000, 'no two of 100 000 entries collide')
+  print.of('{a}:cutoff')
+  const first = [print.low, print.high]
+  print.of('{a}:cutoff')
+  t.same([print.low, print.high], first)
+  const other = new Fingerprint()
+  other.of('{a}:cutoff')
+  t.not(`${other.low}:${other.high}`, first.join(':'), 'seeded per instance')
+})
+
+t.test('mirror entries: never shorter, the later cutoff, the bound, the sweeps', async (t) => {
+  let now = 1_000_000_000_000
+  const entries = new MirrorEntries({ maxEntries: 3, now: () => now })
+  const token = jtiEntry('j', 's')
+  const cutoff = cutoffEntry('s')
+  entries.addToken(token, now + 60_000)
+  entries.addToken(token, now + 1000)
+  now += 30_000
+  t.equal(entries.hasToken(token), true, 'a later message with a shorter TTL does not shorten it')
+  entries.addCutoff(cutoff, 1_000_000_000.5, now + 1000)
+  entries.addCutoff(cutoff, 999_999_999, now + 60_000)
+  t.equal(entries.cutoffOf(cutoff), 1_000_000_000.5, 'the later cutoff, with its milliseconds')
+  t.equal(entries.cutoffOf(cutoffEntry('nobody')), undefined)
+  now += 30_001
+  t.equal(entries.hasToken(token), false, 'expired')
+  t.equal(entries.cutoffOf(cutoff), 1_000_000_000.5, 'and the longer expiry of the two cutoffs')
+  entries.addToken(jtiEntry('a', undefined), now + 1000)
+  t.equal(entries.size, 3, 'the expired token is not swept yet')
+  entries.addToken(jtiEntry('c', undefined), now + 1000)
+  t.equal(entries.size, 3, 'at the bound, the expired one made room')
+  t.throws(() => entries.addToken(jtiEntry('d', undefined), now + 1000), { code: 'FST_JWT_REVOKE_STORE_FULL' })
+  t.throws(() => entries.addCutoff(cutoffEntry('other'), 1, now + 1000), { code: 'FST_JWT_REVOKE_STORE_FULL' }, 'one bound for both kinds')
+
+  // A sync that loads only 'a': once it completes, what it did not see goes at the next sweeps.
+  entries.beginSync()
+  entries.addToken(jtiEntry('a', undefined), now + 1000)
+  entries.endSync()
+  t.equal(entries.sweepSlice(), 2, 'c and the cutoff, not loaded by the completed sync, are swept')
+  t.equal(entries.hasToken(jtiEntry('a', undefined)), true)
+  entries.beginSync()
+  entries.addToken(jtiEntry('e', undefined), now + 1000)
+  entries.addToken(jtiEntry('f', undefined), now + 1000)
+  entries.addToken(jtiEntry('g', undefined), now + 1000)
+  t.equal(entries.hasToken(jtiEntry('a', undefined)), false, 'full while a sync runs: what it had not loaded again made room')
+  t.equal(entries.hasToken(jtiEntry('g', undefined)), true)
+  entries.abortSync()
+  now += 2000
+  t.equal(entries.sweepSlice(), 3, 'expired entries are swept whatever their generation')
+})
+
+t.test('mirror entries: 1 M tokens take under 40 bytes each, and the sweep goes round in slices', async (t) => {
+  const entries = new MirrorEntries({ maxEntries: 2_000_000 })
+  entries.reserve(1_000_000)
+  const expiresAt = Date.now() + 3600_000
+  for (let i = 0; i < 1_000_000; i++) entries.addToken(jtiEntry(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, `user-${i % 100_000}`), expiresAt)
+  t.equal(entries.size, 1_000_000)
+  t.ok(entries.bytes / entries.size < 40, `${(entries.bytes / entries.size).toFixed(1)} bytes per entry`)
+  let slices = 0
+  while (entries.sweepSlice() === 0 && slices < 200) slices++
+  t.equal(slices, 200, 'nothing live is swept')
+})
