@@ -143,7 +143,7 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
     check: (request: FastifyRequest, payload: unknown) => checkPayload(policy, request, claimsObject(payload)),
     stats: () => store instanceof MirrorStore ? { ...stats, mirror: store.status() } : { ...stats },
     watch: watches.watch,
-    watchStatus: () => watches.hub?.status() ?? { watched: 0, live: false, gaps: 0, rechecks: 0 }
+    watchStatus: () => watches.hub?.status() ?? { watched: 0, live: false, gaps: 0, rechecks: 0, pending: 0 }
   } satisfies JwtRevokeDecorator)
 }
 

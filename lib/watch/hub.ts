@@ -31,6 +31,8 @@ export interface WatchStatus {
   gaps: number
   /** Watches checked against the store (each one at its start, then all of them after every gap). */
   rechecks: number
+  /** Watches waiting for that check (or in it): until it answers, a revocation written before it may be unheard. */
+  pending: number
 }
 
 export interface WatchHubOptions {
@@ -63,13 +65,20 @@ export class WatchHub {
   #retry: NodeJS.Timeout | undefined
   #gaps = 0
   #rechecks = 0
+  #inFlight = 0
 
   constructor (options: WatchHubOptions) {
     this.#options = options
   }
 
   status (): WatchStatus {
-    return { watched: this.#registry.size, live: this.#live, gaps: this.#gaps, rechecks: this.#rechecks }
+    return {
+      watched: this.#registry.size,
+      live: this.#live,
+      gaps: this.#gaps,
+      rechecks: this.#rechecks,
+      pending: this.#unchecked.size + this.#inFlight
+    }
   }
 
   /** Calls listener once, when the token with these claims is revoked; answers the function that forgets the watch. */
@@ -148,9 +157,11 @@ export class WatchHub {
     this.#rechecks += batch.length
     const { isRevoked, storeTimeout } = this.#options
     let answers: boolean[]
+    this.#inFlight += batch.length
     try {
       answers = await withDeadline(Promise.all(batch.map((watch) => isRevoked(watch.claims))), storeTimeout)
     } catch (error) {
+      this.#inFlight -= batch.length
       for (const watch of batch) if (this.#registry.has(watch)) this.#unchecked.add(watch)
       this.#failures++
       this.#options.log.warn({ err: error, watched: this.#unchecked.size },
@@ -158,6 +169,7 @@ export class WatchHub {
       this.#retryLater()
       return
     }
+    this.#inFlight -= batch.length
     this.#failures = 0
     batch.forEach((watch, index) => { if (answers[index] === true) this.#fire(watch, 'recheck') })
   }

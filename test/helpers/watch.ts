@@ -20,11 +20,21 @@ export async function buildWatchApp (t: { teardown (fn: () => unknown): void }, 
   const app = Fastify()
   await app.register(fastifyJwt, { secret: SECRET })
   await app.register(jwtRevoke, plugin)
-  app.get<{ Querystring: { onGap?: WatchOptions['onGap'] } }>('/stream', { onRequest: app.authenticate }, async (request, reply) => {
+  app.get<{ Querystring: { onGap?: WatchOptions['onGap'], revokeFirst?: string } }>('/stream', { onRequest: app.authenticate }, async (request, reply) => {
+    // Revoked between the request's check and the watch: the watch's own first check must catch it.
+    if (request.query.revokeFirst !== undefined) await request.revokeToken()
     reply.hijack()
     reply.raw.writeHead(200, { 'content-type': 'text/plain' })
     reply.raw.write('open\n')
     request.onRevoked(({ reason }) => { reply.raw.end(`${reason}\n`) }, { onGap: request.query.onGap })
+  })
+  app.get('/unverified', async (request) => {
+    try {
+      request.onRevoked(() => {})
+      return { code: 'none' }
+    } catch (error) {
+      return { code: (error as { code: string }).code }
+    }
   })
   const base = await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
