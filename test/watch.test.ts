@@ -74,6 +74,28 @@ t.test('a token revoked between the request\'s check and the watch ends the stre
   t.equal(await stream.ended, 'recheck')
 })
 
+t.test('a watch the app forgets is never told', async (t) => {
+  const { app, base, sign } = await buildWatchApp(t)
+  const token = sign()
+  const stream = await openStream(base, token, '?stop=1')
+  t.equal(app.jwtRevoke.watchStatus().watched, 0)
+  await app.revoke(token)
+  t.notOk(await settlesWithin(stream.ended, 200), 'the stream is not ended by the plugin')
+  stream.abort()
+})
+
+t.test('tokens without jti or without sub are watched for what can revoke them', async (t) => {
+  const { app } = await buildWatchApp(t, { requireJti: false })
+  const iat = nowSeconds() - 10
+  const heard: string[] = []
+  app.jwtRevoke.watch({ sub: 'no-jti', iat }, ({ reason }) => heard.push(`no-jti ${reason}`))
+  const noSub = { jti: 'no-sub', exp: nowSeconds() + 60 }
+  app.jwtRevoke.watch(noSub, ({ reason }) => heard.push(`no-sub ${reason}`))
+  await app.revokeSubject('no-jti')
+  await app.revoke(noSub)
+  t.same(heard, ['no-jti subject', 'no-sub token'])
+})
+
 t.test('request.onRevoked without a verified token is the app\'s mistake', async (t) => {
   const { app } = await buildWatchApp(t)
   const reply = await app.inject('/unverified')

@@ -77,7 +77,8 @@ export function redisFeed (options: RedisFeedOptions): RevocationFeed {
   }
 
   function retryLater (): void {
-    if (retry !== undefined || closed) return
+    // A close during a subscribe fails it: no retry then.
+    if (closed) return
     const delay = options.heartbeat * Math.min(2 ** failures, MAX_RETRY_BEATS)
     retry = setTimeout(() => {
       retry = undefined
@@ -96,8 +97,6 @@ export function redisFeed (options: RedisFeedOptions): RevocationFeed {
       retryLater()
       return
     }
-    // Closed meanwhile: whatever the close reported stands (a lost connection comes back with 'ready').
-    if (closed) return
     failures = 0
     lastHeard = Date.now()
     live = true
@@ -106,7 +105,6 @@ export function redisFeed (options: RedisFeedOptions): RevocationFeed {
 
   /** One subscribe at a time. */
   function subscribe (): void {
-    if (closed) return
     subscribing ??= confirm().finally(() => { subscribing = undefined })
   }
 

@@ -14,19 +14,25 @@ export interface WatchApp {
 
 /**
  * An app listening on a real port with a long-lived route, GET /stream: authenticated, it writes "open" and then
- * stays open until its token is revoked, when it writes the reason and ends. `?onGap=close` asks for that policy.
+ * stays open until its token is revoked, when it writes the reason and ends. `?onGap=close` asks for that policy,
+ * `?revokeFirst` revokes the token before watching it, `?stop` forgets the watch at once.
  */
 export async function buildWatchApp (t: { teardown (fn: () => unknown): void }, plugin: JwtRevokeOptions = {}): Promise<WatchApp> {
   const app = Fastify()
   await app.register(fastifyJwt, { secret: SECRET })
   await app.register(jwtRevoke, plugin)
-  app.get<{ Querystring: { onGap?: WatchOptions['onGap'], revokeFirst?: string } }>('/stream', { onRequest: app.authenticate }, async (request, reply) => {
+  app.get<{ Querystring: { onGap?: WatchOptions['onGap'], revokeFirst?: string, stop?: string } }>('/stream', { onRequest: app.authenticate }, async (request, reply) => {
     // Revoked between the request's check and the watch: the watch's own first check must catch it.
     if (request.query.revokeFirst !== undefined) await request.revokeToken()
     reply.hijack()
     reply.raw.writeHead(200, { 'content-type': 'text/plain' })
     reply.raw.write('open\n')
-    request.onRevoked(({ reason }) => { reply.raw.end(`${reason}\n`) }, { onGap: request.query.onGap })
+    const stop = request.onRevoked(({ reason }) => { reply.raw.end(`${reason}\n`) }, { onGap: request.query.onGap })
+    // The app may forget the watch before the connection ends (and more than once).
+    if (request.query.stop !== undefined) {
+      stop()
+      stop()
+    }
   })
   app.get('/unverified', async (request) => {
     try {
