@@ -1,7 +1,9 @@
 import fastifyWebsocket from '@fastify/websocket'
+import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { WebSocket } from 'ws'
 import { accessClaims, accessOnly } from '../guards.js'
+import { unauthorized } from '../schemas.js'
 import { asAccessClaims, type AccessPayload } from '../tokens.js'
 import { bearerAuth, type RouteDeps } from './deps.js'
 
@@ -133,7 +135,11 @@ export const liveRoutes: FastifyPluginAsync<RouteDeps> = async (app) => {
     schema: {
       tags: ['live'],
       summary: 'Server-sent events, ended with `event: revoked` when the access token is revoked',
-      security: bearerAuth
+      security: bearerAuth,
+      response: {
+        200: Type.String({ description: 'A text/event-stream: `hello`, then `revoked` or `expired` as it ends' }),
+        ...unauthorized
+      }
     }
   }, async (request, reply) => {
     reply.hijack()
