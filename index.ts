@@ -14,6 +14,8 @@ import { BurstLog, emptyStats, type RevocationStats } from './lib/stats.js'
 import type { RevocationStore, StoreStatus } from './lib/stores/store.js'
 import { acceptedPastExp } from './lib/tolerance.js'
 import { jwtVerifiers, requestPrototype, type RequestVerify } from './lib/verifiers.js'
+import type { RevokedListener, WatchOptions, WatchStatus } from './lib/watch/hub.js'
+import { watching } from './lib/watch/setup.js'
 
 export * as errors from './lib/errors.js'
 export { MemoryStore, type MemoryStoreOptions } from './lib/stores/memory.js'
@@ -23,6 +25,8 @@ export { RedisStore, type RedisStoreOptions } from './lib/stores/redis.js'
 export { MirrorStore, type MirrorStoreOptions, type MirrorStatus } from './lib/stores/mirror.js'
 export type { RevocationClaims, RevocationStore, StoreStatus } from './lib/stores/store.js'
 export type { JwtRevokeOptions, RevokeSubjectOptions, TokenOrPayload, RevocationApi, RevocationStats, TokenPayload }
+export type { Revoked, RevokedListener, WatchOptions, WatchStatus } from './lib/watch/hub.js'
+export type { RevokedReason } from './lib/watch/kinds.js'
 
 /** What app.jwtRevoke exposes besides the top-level decorators. */
 export interface JwtRevokeDecorator {
@@ -32,6 +36,14 @@ export interface JwtRevokeDecorator {
   check (request: FastifyRequest, payload: unknown): Promise<void>
   /** A snapshot of the counters: checks, refusals, revocations, store errors, fail-open passes (and the mirror's state). */
   stats (): RevocationStats & { mirror?: StoreStatus }
+  /**
+   * Calls listener once, when the token with this verified payload is revoked, by anyone (this instance, another one,
+   * the ops CLI); answers the function that forgets the watch. For a connection not tied to a request; otherwise
+   * request.onRevoked. Throws FST_JWT_REVOKE_UNSUPPORTED_SETUP on a custom store, which announces no revocations.
+   */
+  watch (payload: Record<string, unknown>, listener: RevokedListener, options?: WatchOptions): () => void
+  /** How many tokens are watched, whether every revocation is heard now, and how often that was lost. */
+  watchStatus (): WatchStatus
 }
 
 declare module 'fastify' {
@@ -49,6 +61,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Revokes the token this request last verified (logout); verifies request.jwtVerify()'s token if none was. */
     revokeToken (): Promise<void>
+    /**
+     * Calls listener once, when the token this request verified is revoked, by anyone: for a WebSocket or an event
+     * stream, which must then close. Answers the function that forgets the watch; the connection's close forgets it too.
+     */
+    onRevoked (listener: RevokedListener, options?: WatchOptions): () => void
   }
 }
 
@@ -99,6 +116,13 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
 
   const api = revocationApi(jwts, { ...options, acceptedPastExp: pastExp, store, log: fastify.log, stats })
 
+  // Open connections: tokens watched until revoked. Nothing is subscribed before the first watch.
+  const watches = watching({ store, storeTimeout: options.storeTimeout, log: fastify.log })
+  fastify.addHook('onClose', async () => { watches.hub?.close() })
+  fastify.decorateRequest('onRevoked', function onRevoked (this: FastifyRequest, listener: RevokedListener, watchOptions?: WatchOptions) {
+    return watches.onRevoked(this, listener, watchOptions)
+  })
+
   fastify.decorateRequest(kChecked, null)
   decorate('revokeToken', async function revokeToken (this: FastifyRequest): Promise<void> {
     await api.revokeVerified(await claimsOf(this))
@@ -110,7 +134,9 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   decorate('jwtRevoke', {
     store,
     check: (request: FastifyRequest, payload: unknown) => checkPayload(policy, request, claimsObject(payload)),
-    stats: () => store.status === undefined ? { ...stats } : { ...stats, mirror: store.status() }
+    stats: () => store.status === undefined ? { ...stats } : { ...stats, mirror: store.status() },
+    watch: watches.watch,
+    watchStatus: () => watches.hub?.status() ?? { watched: 0, live: false, gaps: 0, rechecks: 0, pending: 0 }
   } satisfies JwtRevokeDecorator)
 }
 

@@ -7,7 +7,8 @@ import { Cluster, Redis } from 'ioredis'
 import t from 'tap'
 import jwtRevoke, {
   MemoryStore, RedisStore, errors, fastifyJwtRevoke,
-  type JwtRevokeOptions, type MirrorStatus, type RevocationStats, type RevocationStore, type RevokeSubjectOptions
+  type JwtRevokeOptions, type MirrorStatus, type RevocationStats, type RevocationStore, type RevokeSubjectOptions,
+  type Revoked, type RevokedListener, type RevokedReason, type WatchOptions, type WatchStatus
 } from '../index.js'
 import { SECRET } from './helpers/app.js'
 
@@ -22,6 +23,17 @@ assertType<Equal<FastifyInstance['jwtRevoke']['store'], RevocationStore>>(true)
 assertType<Equal<ReturnType<FastifyInstance['jwtRevoke']['stats']>, RevocationStats & { mirror?: MirrorStatus }>>(true)
 assertType<Equal<FastifyRequest['revokeToken'], () => Promise<void>>>(true)
 assertType<Equal<JwtRevokeOptions['onStoreError'], 'deny' | 'allow' | undefined>>(true)
+assertType<Equal<FastifyRequest['onRevoked'], (listener: RevokedListener, options?: WatchOptions) => () => void>>(true)
+assertType<Equal<FastifyInstance['jwtRevoke']['watch'], (payload: Record<string, unknown>, listener: RevokedListener, options?: WatchOptions) => () => void>>(true)
+assertType<Equal<ReturnType<FastifyInstance['jwtRevoke']['watchStatus']>, WatchStatus>>(true)
+assertType<Equal<RevokedListener, (revoked: Revoked) => void>>(true)
+assertType<Equal<Revoked['reason'], RevokedReason>>(true)
+assertType<Equal<RevokedReason, 'token' | 'subject' | 'recheck' | 'gap'>>(true)
+assertType<Equal<WatchOptions['onGap'], 'recheck' | 'close' | undefined>>(true)
+// @ts-expect-error the gap policy is one of two words
+const badGap: WatchOptions = { onGap: 'ignore' }
+// @ts-expect-error a listener is told a Revoked, not a string
+const badListener = (request: FastifyRequest): (() => void) => request.onRevoked((reason: string) => reason)
 assertType<Equal<JwtRevokeOptions['storeTimeout'], number | undefined>>(true)
 
 const options: JwtRevokeOptions = { store: 'memory', storeTimeout: 100, onStoreError: 'deny', keyPrefix: 'x:' }
@@ -56,5 +68,8 @@ t.test('the exported values match their types', async (t) => {
   t.equal(new errors.RevokedError().code, 'FST_JWT_REVOKED')
   t.ok(custom instanceof MemoryStore)
   t.same([wrongStore.store, typo, typeof badRevoke, typeof registerWith, typeof notAClient.redis], ['postgres', { storeTimeOut: 100 }, 'function', 'function', 'object'])
+  t.same([badGap.onGap, typeof badListener], ['ignore', 'function'])
+  t.type(app.jwtRevoke.watch, 'function')
+  t.equal(app.jwtRevoke.watchStatus().watched, 0)
   await app.close()
 })

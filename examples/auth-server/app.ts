@@ -12,6 +12,7 @@ import { Passwords, type HashingOptions } from './passwords.js'
 import { defaultRateLimits, registerRateLimits, type RateLimits } from './rate-limits.js'
 import { accountRoutes } from './routes/account.js'
 import { adminRoutes } from './routes/admin.js'
+import { liveRoutes } from './routes/live.js'
 import type { RouteDeps } from './routes/deps.js'
 import { oauthRoutes } from './routes/oauth.js'
 import { sessionRoutes } from './routes/sessions.js'
@@ -32,6 +33,8 @@ export interface AuthServerOptions {
    * instance (which must then share jwtSecret too). Default: in memory.
    */
   redisUrl?: string | undefined
+  /** With redisUrl: the plugin's mode, 'lookup' (default, one Redis read per check) or 'mirror' (a copy in process). */
+  denyListMode?: 'lookup' | 'mirror'
   /** Prefix of the Redis keys of the example's own data: sessions, users, rate-limit counters. */
   keyPrefix?: string
   /**
@@ -103,7 +106,7 @@ export async function buildAuthServer (options: AuthServerOptions): Promise<Fast
     // @fastify/redis made this client, so it quits it on close, after the server has stopped taking requests.
     await app.register(fastifyRedis, { url: settings.redisUrl })
     await app.register(jwtRevoke, {
-      store: 'redis', keyPrefix: settings.denyListPrefix, maxTokenLifetime: settings.refreshTokenTtl
+      store: 'redis', keyPrefix: settings.denyListPrefix, maxTokenLifetime: settings.refreshTokenTtl, mode: settings.denyListMode
     })
     sessions = new RedisSessionStore(app.redis, `${settings.keyPrefix}sessions:`)
     users = new RedisUserStore(app.redis, `${settings.keyPrefix}users:`, settings.adminUsername)
@@ -130,6 +133,7 @@ export async function buildAuthServer (options: AuthServerOptions): Promise<Fast
   await app.register(sessionRoutes, deps)
   await app.register(oauthRoutes, deps)
   await app.register(adminRoutes, deps)
+  await app.register(liveRoutes, deps)
   return app
 }
 

@@ -1,4 +1,6 @@
+import { cutoffEntry, jtiEntry } from '../keys.js'
 import { DenyList, type DenyListOptions } from './deny-list.js'
+import type { MirrorMessage } from './mirror-message.js'
 import type { RevocationClaims, RevocationStore } from './store.js'
 
 export type MemoryStoreOptions = DenyListOptions
@@ -15,6 +17,7 @@ function tokenKey (jti: string, sub: string | undefined): string {
  */
 export class MemoryStore implements RevocationStore {
   readonly entries: DenyList
+  readonly #listeners = new Set<(message: MirrorMessage) => void>()
 
   constructor (options: MemoryStoreOptions = {}) {
     this.entries = new DenyList(options)
@@ -31,9 +34,27 @@ export class MemoryStore implements RevocationStore {
 
   async revoke ({ jti, sub }: { jti: string, sub?: string | undefined }, ttlSeconds: number): Promise<void> {
     this.entries.addToken(tokenKey(jti, sub), this.entries.now() + ttlSeconds * 1000)
+    this.#announce(() => ['t', jtiEntry(jti, sub), ttlSeconds])
   }
 
   async revokeSubject (sub: string, cutoff: number, ttlSeconds: number): Promise<void> {
     this.entries.addCutoff(sub, cutoff, this.entries.now() + ttlSeconds * 1000)
+    this.#announce(() => ['c', cutoffEntry(sub), cutoff, ttlSeconds])
+  }
+
+  /**
+   * Calls listener with every revocation written here, in the form the Redis writers publish it: how the watches of
+   * open connections hear of them (in process, so nothing is ever missed). Answers the function that stops it.
+   */
+  onRevocation (listener: (message: MirrorMessage) => void): () => void {
+    this.#listeners.add(listener)
+    return () => { this.#listeners.delete(listener) }
+  }
+
+  // The message is only made when someone listens: a store nobody watches pays nothing for it.
+  #announce (message: () => MirrorMessage): void {
+    if (this.#listeners.size === 0) return
+    const made = message()
+    for (const listener of this.#listeners) listener(made)
   }
 }
