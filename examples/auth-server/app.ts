@@ -51,8 +51,13 @@ export interface AuthServerOptions {
   refreshReuseGrace?: number
   /** Send the refresh token in an httpOnly, Secure, SameSite=Strict cookie instead of the JSON body. */
   refreshCookie?: boolean
-  /** The admin's username; unset, the first user to register is the admin. */
+  /** The admin's username (the safe choice). */
   adminUsername?: string | undefined
+  /**
+   * Without adminUsername: the first user to register becomes the admin. Off by default, since on a fresh deployment
+   * whoever registers first gets the role; turn it on only while the operator registers first.
+   */
+  firstUserIsAdmin?: boolean
   /**
    * Brute-force limits of the public routes; each one left out keeps its default (rate-limits.ts). `false` turns them
    * all off: for scripted tests of the app, never in production.
@@ -86,8 +91,15 @@ export async function buildAuthServer (options: AuthServerOptions): Promise<Fast
   const settings = { ...defaults, ...options }
   const app = Fastify({
     logger: options.logger ?? false,
-    // JSON types are meant: a number where the schema wants a string is a 400, not a password "12345678".
-    ajv: { customOptions: { coerceTypes: false } }
+    ajv: {
+      customOptions: {
+        // JSON types are meant: a number where the schema wants a string is a 400, not a password "12345678".
+        coerceTypes: false,
+        // Fastify's default (true) deletes undeclared properties before validation, so `additionalProperties: false`
+        // would never answer 400: an unknown property is a client's mistake (or probe) it should hear about.
+        removeAdditional: false
+      }
+    }
   })
   await app.register(fastifyJwt, { secret: settings.jwtSecret })
   await app.register(fastifyFormbody)
@@ -98,7 +110,7 @@ export async function buildAuthServer (options: AuthServerOptions): Promise<Fast
   if (settings.redisUrl === undefined) {
     await app.register(jwtRevoke, { store: 'memory', maxTokenLifetime: settings.refreshTokenTtl })
     sessions = new MemorySessionStore()
-    users = new MemoryUserStore(settings.adminUsername)
+    users = new MemoryUserStore(settings.adminUsername, settings.firstUserIsAdmin)
   } else {
     // @fastify/redis made this client, so it quits it on close, after the server has stopped taking requests.
     await app.register(fastifyRedis, { url: settings.redisUrl })
@@ -106,7 +118,7 @@ export async function buildAuthServer (options: AuthServerOptions): Promise<Fast
       store: 'redis', keyPrefix: settings.denyListPrefix, maxTokenLifetime: settings.refreshTokenTtl
     })
     sessions = new RedisSessionStore(app.redis, `${settings.keyPrefix}sessions:`)
-    users = new RedisUserStore(app.redis, `${settings.keyPrefix}users:`, settings.adminUsername)
+    users = new RedisUserStore(app.redis, `${settings.keyPrefix}users:`, settings.adminUsername, settings.firstUserIsAdmin)
   }
   // After @fastify/redis (the limits share its client) and before the routes (the plugin hooks their creation).
   if (settings.rateLimits !== false) {

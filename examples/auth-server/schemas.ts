@@ -1,7 +1,14 @@
-import { CloneType, Type, type TSchema } from '@sinclair/typebox'
+import { CloneType, Type, type TObject, type TProperties, type TSchema } from '@sinclair/typebox'
 
 // Every body and response is declared here, so Fastify validates input (a 400 naming the field) and the OpenAPI
 // document is generated from the same schemas. Every string has a maxLength: oversized input is a 400, never work.
+// Bodies take no property they do not declare (`strict`): a `role` sent to /auth/register is a 400, not silently
+// dropped (app.ts turns off ajv's removeAdditional, which would drop it and answer 201).
+
+/** An object schema that refuses undeclared properties. */
+function strict<T extends TProperties> (properties: T): TObject<T> {
+  return Type.Object(properties, { additionalProperties: false })
+}
 
 /** A JWT string: ours are well under 1 KB, 4 KB leaves room without letting anyone post megabytes. */
 const Jwt = Type.String({ minLength: 1, maxLength: 4096 })
@@ -10,28 +17,31 @@ const Jwt = Type.String({ minLength: 1, maxLength: 4096 })
 const PASSWORD_MAX = 256
 
 /** Registration enforces the name and password policy. */
-export const Registration = Type.Object({
+export const Registration = strict({
   username: Type.String({ minLength: 3, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' }),
   password: Type.String({ minLength: 8, maxLength: PASSWORD_MAX })
 })
 
 /** Login does not: a password that breaks today's policy is just a wrong password (401), never a hint (400). */
-export const Credentials = Type.Object({
+export const Credentials = strict({
   username: Type.String({ minLength: 1, maxLength: 64 }),
   password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX })
 })
 
-export const RefreshBody = Type.Object({ refreshToken: Jwt })
+export const RefreshBody = strict({ refreshToken: Jwt })
 
 /** The refresh route and logout when the refresh token may come from the cookie instead. */
-export const OptionalRefreshBody = Type.Object({ refreshToken: Type.Optional(Jwt) })
+export const OptionalRefreshBody = strict({ refreshToken: Type.Optional(Jwt) })
 
-export const PasswordChange = Type.Object({
+export const PasswordChange = strict({
   currentPassword: Type.String({ minLength: 1, maxLength: PASSWORD_MAX }),
   newPassword: Type.String({ minLength: 8, maxLength: PASSWORD_MAX })
 })
 
-/** RFC 7009 section 2.1: `token` is required, `token_type_hint` optional (and ignored when it is not one we know). */
+/**
+ * RFC 7009 section 2.1: `token` is required, `token_type_hint` optional (and ignored when it is not one we know). Not
+ * strict: OAuth lets clients send extension parameters, which a server ignores (RFC 6749 section 3.2).
+ */
 export const RevocationRequest = Type.Object({
   token: Type.String({ maxLength: 4096 }),
   token_type_hint: Type.Optional(Type.String({ maxLength: 64 }))

@@ -1,7 +1,8 @@
 // The entry point of `npm run example`. Environment: PORT (default 3000), HOST (default 127.0.0.1), JWT_SECRET
 // (default: a random one, logged as such), REDIS_URL (default: everything in memory), REFRESH_REUSE_GRACE (seconds,
-// default 0), REFRESH_COOKIE=1 (refresh token in an httpOnly cookie), ADMIN_USERNAME (default: the first user to
-// register is the admin), RATE_LIMITS=off (no brute-force limits, for scripted tests; default on).
+// default 0), REFRESH_COOKIE=1 (refresh token in an httpOnly cookie), ADMIN_USERNAME (the admin; default none),
+// FIRST_USER_IS_ADMIN=1 (without ADMIN_USERNAME: the first user to register is the admin; default off),
+// RATE_LIMITS=off (no brute-force limits, for scripted tests; default on).
 import { randomBytes } from 'node:crypto'
 import { buildAuthServer, storeName, type AuthServerOptions } from './app.js'
 
@@ -34,6 +35,7 @@ const options: AuthServerOptions = {
   refreshReuseGrace: count('REFRESH_REUSE_GRACE', 0),
   refreshCookie: env('REFRESH_COOKIE') === '1',
   adminUsername: env('ADMIN_USERNAME'),
+  firstUserIsAdmin: env('FIRST_USER_IS_ADMIN') === '1',
   ...limited ? {} : { rateLimits: false },
   logger: { level: env('LOG_LEVEL') ?? 'info' }
 }

@@ -13,7 +13,7 @@ export const accountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, 
     config: perIp(limits?.register),
     schema: {
       tags: ['account'],
-      summary: 'Register a user (the first one is the admin, unless ADMIN_USERNAME names another)',
+      summary: 'Register a user (the admin is the one ADMIN_USERNAME names, or the first one with FIRST_USER_IS_ADMIN=1)',
       body: Registration,
       response: {
         201: described('The new user', User),

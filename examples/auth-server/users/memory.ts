@@ -1,20 +1,20 @@
 import { randomUUID } from 'node:crypto'
-import { adminRule, type User, type UserStore } from './store.js'
+import { adminRule, namedAdmin, type AdminRule, type User, type UserStore } from './store.js'
 
 /** Users in process memory, for a single instance; several instances need the Redis store. */
 export class MemoryUserStore implements UserStore {
   readonly #byName = new Map<string, User>()
   readonly #byId = new Map<string, User>()
-  readonly #admin: ReturnType<typeof adminRule>
+  readonly #admin: AdminRule
 
-  constructor (adminUsername?: string) {
-    this.#admin = adminRule(adminUsername)
+  constructor (adminUsername?: string, firstUserIsAdmin = false) {
+    this.#admin = adminRule(adminUsername, firstUserIsAdmin)
   }
 
   async create (username: string, passwordHash: string): Promise<User | undefined> {
     const key = username.toLowerCase()
     if (this.#byName.has(key)) return undefined
-    const isAdmin = this.#admin === 'first' ? this.#byName.size === 0 : key === this.#admin.name
+    const isAdmin = this.#admin === 'first' ? this.#byName.size === 0 : namedAdmin(this.#admin, username)
     const user: User = { id: randomUUID(), username, passwordHash, role: isAdmin ? 'admin' : 'user', tokensCutoff: 0 }
     this.#byName.set(key, user)
     this.#byId.set(user.id, user)

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { adminRule, type Role, type User, type UserStore } from './store.js'
+import { adminRule, namedAdmin, type AdminRule, type Role, type User, type UserStore } from './store.js'
 
 // KEYS: the name's key (holds the id), the user's hash, the key holding the first user's id. ARGV: id, username,
 // password hash, role ('admin', 'user', or 'first': admin when no user was created before). One script, so two
@@ -41,14 +41,14 @@ function isRole (value: string | undefined): value is Role {
 export class RedisUserStore implements UserStore {
   readonly #client: Redis & UserCommands
   readonly #prefix: string
-  readonly #admin: ReturnType<typeof adminRule>
+  readonly #admin: AdminRule
 
-  constructor (client: Redis, prefix: string, adminUsername?: string) {
+  constructor (client: Redis, prefix: string, adminUsername?: string, firstUserIsAdmin = false) {
     client.defineCommand('createUser', { numberOfKeys: 3, lua: CREATE })
     client.defineCommand('setUserField', { numberOfKeys: 1, lua: SET_FIELD })
     this.#client = client as Redis & UserCommands
     this.#prefix = `${prefix}{users}:`
-    this.#admin = adminRule(adminUsername)
+    this.#admin = adminRule(adminUsername, firstUserIsAdmin)
   }
 
   #nameKey (username: string): string {
@@ -61,7 +61,7 @@ export class RedisUserStore implements UserStore {
 
   async create (username: string, passwordHash: string): Promise<User | undefined> {
     const id = randomUUID()
-    const rule = this.#admin === 'first' ? 'first' : username.toLowerCase() === this.#admin.name ? 'admin' : 'user'
+    const rule = this.#admin === 'first' ? 'first' : namedAdmin(this.#admin, username) ? 'admin' : 'user'
     const role = await this.#client.createUser(
       this.#nameKey(username), this.#userKey(id), `${this.#prefix}first`, id, username, passwordHash, rule
     )

@@ -24,10 +24,20 @@ export interface UserStore {
   raiseTokensCutoff (id: string, cutoff: number): Promise<void>
 }
 
+/** Who becomes the admin at registration. */
+export type AdminRule = { name: string } | 'first' | 'nobody'
+
 /**
- * Who is the admin: with `adminUsername` the user of that name and nobody else; without, the first user to register.
- * Naming the admin is the safer choice: otherwise whoever registers first on a fresh deployment gets the role.
+ * Who is the admin: with `adminUsername` the user of that name and nobody else; with `firstUserIsAdmin` (and no
+ * name) the first user to register; otherwise nobody. Never the first user by default: on a fresh deployment whoever
+ * registers first, an attacker racing the operator included, would get the role.
  */
-export function adminRule (adminUsername: string | undefined): { name: string } | 'first' {
-  return adminUsername === undefined ? 'first' : { name: adminUsername.toLowerCase() }
+export function adminRule (adminUsername: string | undefined, firstUserIsAdmin = false): AdminRule {
+  if (adminUsername !== undefined) return { name: adminUsername.toLowerCase() }
+  return firstUserIsAdmin ? 'first' : 'nobody'
+}
+
+/** Whether the user registering as `username` is the admin, for a rule other than 'first' (decided by the store). */
+export function namedAdmin (rule: Exclude<AdminRule, 'first'>, username: string): boolean {
+  return rule !== 'nobody' && username.toLowerCase() === rule.name
 }
