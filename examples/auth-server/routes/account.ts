@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { InvalidCredentialsError, UsernameTakenError, WrongPasswordError } from '../errors.js'
 import { accessClaims, accessOnly, userAgentOf } from '../guards.js'
-import { perIp } from '../rate-limits.js'
+import { perIp, perUser } from '../rate-limits.js'
 import { badRequest, described, ErrorReply, PasswordChange, Registration, TokenPair, User, tooManyRequests, unauthorized } from '../schemas.js'
 import { bearerAuth, type RouteDeps } from './deps.js'
 
@@ -48,6 +48,10 @@ export const accountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, 
   // reply carries its new pair, and the old pair of this session is refused like all the others.
   app.post<{ Body: Static<typeof PasswordChange> }>('/auth/password', {
     onRequest: accessOnly(app),
+    // Limited per IP (onRequest) and per user (after authentication, which names the user): a stolen access token
+    // must not make the 403 of a wrong current password an oracle.
+    config: perIp(limits?.passwordPerIp),
+    preHandler: perUser(app, limits?.passwordPerUser, 'password-user'),
     schema: {
       tags: ['account'],
       summary: 'Change the password: every session of the user ends, the caller gets a new pair',
@@ -57,7 +61,8 @@ export const accountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, 
         200: described('The password is changed; the new pair of the session that replaces the caller\'s', TokenPair),
         ...badRequest,
         ...unauthorized,
-        403: described('The current password is wrong (the session stays valid)', ErrorReply)
+        403: described('The current password is wrong (the session stays valid)', ErrorReply),
+        ...tooManyRequests(limits !== undefined)
       }
     }
   }, async (request, reply) => {
