@@ -9,6 +9,7 @@ runSuites(t, [
   async () => await import('./example/http.suite.js'),
   async () => await import('./example/instances.suite.js'),
   async () => await import('./example/oauth.suite.js'),
+  async () => await import('./example/password.suite.js'),
   async () => await import('./example/rate-limit.suite.js'),
   async () => await import('./example/refresh.suite.js'),
   async () => await import('./example/sessions.suite.js'),

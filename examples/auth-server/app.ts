@@ -63,6 +63,8 @@ export interface AuthServerOptions {
    * all off: for scripted tests of the app, never in production.
    */
   rateLimits?: Partial<RateLimits> | false
+  /** Where users live, when not in the example's own stores: a real deployment plugs its database in here. */
+  users?: UserStore
   /** argon2 cost; argon2's defaults unless set (tests use cheap ones). */
   hashing?: HashingOptions
   logger?: FastifyServerOptions['logger']
@@ -110,7 +112,7 @@ export async function buildAuthServer (options: AuthServerOptions): Promise<Fast
   if (settings.redisUrl === undefined) {
     await app.register(jwtRevoke, { store: 'memory', maxTokenLifetime: settings.refreshTokenTtl })
     sessions = new MemorySessionStore()
-    users = new MemoryUserStore(settings.adminUsername, settings.firstUserIsAdmin)
+    users = options.users ?? new MemoryUserStore(settings.adminUsername, settings.firstUserIsAdmin)
   } else {
     // @fastify/redis made this client, so it quits it on close, after the server has stopped taking requests.
     await app.register(fastifyRedis, { url: settings.redisUrl })
@@ -118,7 +120,7 @@ export async function buildAuthServer (options: AuthServerOptions): Promise<Fast
       store: 'redis', keyPrefix: settings.denyListPrefix, maxTokenLifetime: settings.refreshTokenTtl
     })
     sessions = new RedisSessionStore(app.redis, `${settings.keyPrefix}sessions:`)
-    users = new RedisUserStore(app.redis, `${settings.keyPrefix}users:`, settings.adminUsername, settings.firstUserIsAdmin)
+    users = options.users ?? new RedisUserStore(app.redis, `${settings.keyPrefix}users:`, settings.adminUsername, settings.firstUserIsAdmin)
   }
   // After @fastify/redis (the limits share its client) and before the routes (the plugin hooks their creation).
   if (settings.rateLimits !== false) {

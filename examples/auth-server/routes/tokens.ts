@@ -27,8 +27,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, de
       }
     }
   }, async (request, reply) => {
-    const user = await auth.checkPassword(request.body.username, request.body.password)
-    return delivery.send(reply, await auth.startSession(user, userAgentOf(request)))
+    return delivery.send(reply, await auth.login(request.body.username, request.body.password, userAgentOf(request)))
   })
 
   app.post<{ Body: Static<typeof OptionalRefreshBody> }>('/auth/refresh', {
