@@ -5,6 +5,7 @@ import { runSuites } from './helpers/suites.js'
 
 runSuites(t, [
   async () => await import('./example/admin.suite.js'),
+  async () => await import('./example/csrf.suite.js'),
   async () => await import('./example/flow.suite.js'),
   async () => await import('./example/http.suite.js'),
   async () => await import('./example/instances.suite.js'),

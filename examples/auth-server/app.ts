@@ -49,8 +49,13 @@ export interface AuthServerOptions {
    * stolen token within the window gets a valid pair instead of getting the family killed.
    */
   refreshReuseGrace?: number
-  /** Send the refresh token in an httpOnly, Secure, SameSite=Strict cookie instead of the JSON body. */
+  /**
+   * Send the refresh token in an httpOnly, Secure, SameSite=Strict cookie instead of the JSON body. Login, refresh and
+   * logout then refuse requests from another origin (delivery.ts says why).
+   */
   refreshCookie?: boolean
+  /** Origins besides this server's own allowed to call login, refresh and logout in cookie mode (a front end's). */
+  allowedOrigins?: readonly string[]
   /** The admin's username (the safe choice). */
   adminUsername?: string | undefined
   /**
@@ -136,7 +141,10 @@ export async function buildAuthServer (options: AuthServerOptions): Promise<Fast
     passwords,
     limits: settings.rateLimits === false ? undefined : { ...defaultRateLimits, ...settings.rateLimits },
     delivery: new PairDelivery({
-      cookie: settings.refreshCookie === true, accessTtl: settings.accessTokenTtl, refreshTtl: settings.refreshTokenTtl
+      cookie: settings.refreshCookie === true,
+      accessTtl: settings.accessTokenTtl,
+      refreshTtl: settings.refreshTokenTtl,
+      allowedOrigins: settings.allowedOrigins
     })
   }
   await app.register(accountRoutes, deps)

@@ -2,6 +2,7 @@
 // (default: a random one, logged as such), REDIS_URL (default: everything in memory), REFRESH_REUSE_GRACE (seconds,
 // default 0), REFRESH_COOKIE=1 (refresh token in an httpOnly cookie), ADMIN_USERNAME (the admin; default none),
 // FIRST_USER_IS_ADMIN=1 (without ADMIN_USERNAME: the first user to register is the admin; default off),
+// ALLOWED_ORIGINS (with REFRESH_COOKIE=1: comma-separated origins besides the server's own that may log in),
 // RATE_LIMITS=off (no brute-force limits, for scripted tests; default on).
 import { randomBytes } from 'node:crypto'
 import { buildAuthServer, storeName, type AuthServerOptions } from './app.js'
@@ -34,6 +35,7 @@ const options: AuthServerOptions = {
   redisUrl: env('REDIS_URL'),
   refreshReuseGrace: count('REFRESH_REUSE_GRACE', 0),
   refreshCookie: env('REFRESH_COOKIE') === '1',
+  allowedOrigins: env('ALLOWED_ORIGINS')?.split(',').map((origin) => origin.trim()),
   adminUsername: env('ADMIN_USERNAME'),
   firstUserIsAdmin: env('FIRST_USER_IS_ADMIN') === '1',
   ...limited ? {} : { rateLimits: false },

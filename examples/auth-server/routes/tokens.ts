@@ -12,7 +12,9 @@ import { bearerAuth, type RouteDeps } from './deps.js'
 /** Login, refresh, logout and logout-all: the routes that issue and end token pairs. */
 export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, delivery, limits }) => {
   app.post<{ Body: Static<typeof Credentials> }>('/auth/login', {
-    // Two limits: per client IP (onRequest, before the body is even parsed), then per username (see perUsername).
+    // Cookie mode: another site's form may not log the browser in (delivery.ts). Then two limits: per client IP
+    // (onRequest, before the body is even parsed), then per username (see perUsername).
+    onRequest: delivery.cookieRouteGuards,
     config: perIp(limits?.loginPerIp),
     preHandler: perUsername(app, limits?.loginPerUsername),
     schema: {
@@ -31,6 +33,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, de
   })
 
   app.post<{ Body: Static<typeof OptionalRefreshBody> }>('/auth/refresh', {
+    onRequest: delivery.cookieRouteGuards,
     config: perIp(limits?.refresh),
     // With the cookie the body may be empty; without it refreshToken is required (a 400 naming it when missing).
     preValidation: delivery.cookie ? bodyOptional : undefined,
@@ -52,7 +55,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, de
   })
 
   app.post<{ Body: Static<typeof OptionalRefreshBody> }>('/auth/logout', {
-    onRequest: accessOnly(app),
+    onRequest: [...delivery.cookieRouteGuards, ...accessOnly(app)],
     preValidation: bodyOptional,
     schema: {
       tags: ['tokens'],
