@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { InvalidCredentialsError, UsernameTakenError, WrongPasswordError } from '../errors.js'
 import { accessClaims, accessOnly, userAgentOf } from '../guards.js'
 import { perIp, perUser } from '../rate-limits.js'
-import { badRequest, described, ErrorReply, PasswordChange, Registration, TokenPair, User, tooManyRequests, unauthorized } from '../schemas.js'
+import { authenticated, authenticatedWithInput, badRequest, described, errorResponse, PasswordChange, Registration, TokenPair, User, tooManyRequests } from '../schemas.js'
 import { bearerAuth, type RouteDeps } from './deps.js'
 
 /** Register, the current user, and password change. */
@@ -18,7 +18,7 @@ export const accountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, 
       response: {
         201: described('The new user', User),
         ...badRequest,
-        409: described('The username is taken, in any letter case', ErrorReply),
+        409: errorResponse('The username is taken, in any letter case', new UsernameTakenError()),
         ...tooManyRequests(limits !== undefined)
       }
     }
@@ -35,7 +35,7 @@ export const accountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, 
       tags: ['account'],
       summary: 'The user of the access token',
       security: bearerAuth,
-      response: { 200: described('The user', User), ...unauthorized }
+      response: { 200: described('The user', User), ...authenticated }
     }
   }, async (request) => {
     const user = await users.findById(accessClaims(request).sub)
@@ -59,9 +59,8 @@ export const accountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, 
       body: PasswordChange,
       response: {
         200: described('The password is changed; the new pair of the session that replaces the caller\'s', TokenPair),
-        ...badRequest,
-        ...unauthorized,
-        403: described('The current password is wrong (the session stays valid)', ErrorReply),
+        ...authenticatedWithInput,
+        403: errorResponse('The current password is wrong (the session stays valid)', new WrongPasswordError()),
         ...tooManyRequests(limits !== undefined)
       }
     }

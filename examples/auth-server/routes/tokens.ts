@@ -1,16 +1,19 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { bodyOptional } from '../delivery.js'
-import { InvalidRefreshTokenError } from '../errors.js'
+import { CrossSiteRequestError, InvalidRefreshTokenError } from '../errors.js'
 import { accessClaims, accessOnly, userAgentOf } from '../guards.js'
 import { perIp, perUsername } from '../rate-limits.js'
 import {
-  badRequest, Credentials, described, ErrorReply, noContent, OptionalRefreshBody, RefreshBody, TokenPair, tooManyRequests, unauthorized
+  authenticated, authenticatedWithInput, badRequest, Credentials, described, errorResponse, invalidCredentials, noContent,
+  OptionalRefreshBody, RefreshBody, TokenPair, tooManyRequests
 } from '../schemas.js'
 import { bearerAuth, type RouteDeps } from './deps.js'
 
 /** Login, refresh, logout and logout-all: the routes that issue and end token pairs. */
 export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, delivery, limits }) => {
+  // The 403 of the routes that set or read the refresh cookie, in cookie mode.
+  const crossSite = delivery.cookie ? { 403: errorResponse('Cookie mode: the request comes from another site (its Origin)', new CrossSiteRequestError()) } : {}
   app.post<{ Body: Static<typeof Credentials> }>('/auth/login', {
     // Cookie mode: another site's form may not log the browser in (delivery.ts). Then two limits: per client IP
     // (onRequest, before the body is even parsed), then per username (see perUsername).
@@ -24,7 +27,8 @@ export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, de
       response: {
         200: described('An access token and a refresh token (in a cookie instead with REFRESH_COOKIE=1)', TokenPair),
         ...badRequest,
-        401: described('Invalid username or password (the same answer for both)', ErrorReply),
+        ...invalidCredentials,
+        ...crossSite,
         ...tooManyRequests(limits !== undefined)
       }
     }
@@ -44,7 +48,8 @@ export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, de
       response: {
         200: described('The new pair; the refresh token presented is dead from now on', TokenPair),
         ...badRequest,
-        401: described('Invalid, expired, revoked or already rotated refresh token', ErrorReply),
+        401: errorResponse('Invalid, expired, revoked or already rotated refresh token', new InvalidRefreshTokenError()),
+        ...crossSite,
         ...tooManyRequests(limits !== undefined)
       }
     }
@@ -62,7 +67,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, de
       summary: 'Log out: revokes the access token and ends its session (and the refresh token\'s, if one is sent)',
       security: bearerAuth,
       body: OptionalRefreshBody,
-      response: { 204: noContent('Logged out: the session\'s tokens are revoked'), ...badRequest, ...unauthorized }
+      response: { 204: noContent('Logged out: the session\'s tokens are revoked'), ...authenticatedWithInput, ...crossSite }
     }
   }, async (request, reply) => {
     const claims = accessClaims(request)
@@ -82,7 +87,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, de
       tags: ['tokens'],
       summary: 'Log out everywhere: every token of the user issued up to now is revoked, every session ends',
       security: bearerAuth,
-      response: { 204: noContent('Every session of the user has ended'), ...unauthorized }
+      response: { 204: noContent('Every session of the user has ended'), ...authenticated }
     }
   }, async (request, reply) => {
     await auth.endAllSessions(accessClaims(request).sub)
