@@ -1,10 +1,11 @@
 import fastifyCookie from '@fastify/cookie'
 import fastifyFormbody from '@fastify/formbody'
-import fastifyJwt from '@fastify/jwt'
+import fastifyJwt, { type JWT } from '@fastify/jwt'
 import fastifyRedis from '@fastify/redis'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { createHmac } from 'node:crypto'
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import jwtRevoke from '../../index.js'
 import { Auth } from './auth.js'
 import { PairDelivery } from './delivery.js'
@@ -24,9 +25,21 @@ import { MemoryUserStore } from './users/memory.js'
 import { RedisUserStore } from './users/redis.js'
 import type { UserStore } from './users/store.js'
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The refresh namespace's verification (registered in buildAuthServer), guarded by the plugin like the others. */
+    refreshJwtVerify: FastifyRequest['jwtVerify']
+  }
+}
+
 export interface AuthServerOptions {
-  /** HS256 key of every token. */
+  /** HS256 key of the access tokens. */
   jwtSecret: string
+  /**
+   * HS256 key of the refresh tokens. Default: derived from jwtSecret (HMAC-SHA256), so one JWT_SECRET configures a
+   * fleet and the two keys still differ; set it to rotate one key without the other.
+   */
+  refreshSecret?: string | undefined
   /**
    * A redis:// URL: the deny-list, the sessions, the users and the rate-limit counters go to Redis, shared by every
    * instance (which must then share jwtSecret too). Default: in memory.
@@ -135,19 +148,41 @@ export async function buildAuthServer (options: AuthServerOptions): Promise<Fast
       }
     }
   })
+  const delivery = new PairDelivery({
+    cookie: settings.refreshCookie === true,
+    accessTtl: settings.accessTokenTtl,
+    refreshTtl: settings.refreshTokenTtl,
+    allowedOrigins: settings.allowedOrigins
+  })
+  // Access tokens: @fastify/jwt without a namespace, so app.authenticate and request.jwtVerify() verify them (from
+  // the Authorization header).
   await app.register(fastifyJwt, { secret: settings.jwtSecret })
+  // Refresh tokens: a namespace with a key of its own, so neither kind ever passes for the other. Routes verify them
+  // with request.refreshJwtVerify(), which finds the token in the body (or the cookie) and which the plugin guards as
+  // it guards every @fastify/jwt verification: a revoked refresh token is refused by the verification itself. The
+  // claims go to `request.refreshClaims`, leaving request.user to the access token.
+  await app.register(fastifyJwt, {
+    secret: settings.refreshSecret ?? createHmac('sha256', settings.jwtSecret).update('refresh tokens').digest('base64url'),
+    namespace: 'refresh',
+    decoratorName: 'refreshClaims',
+    verify: { extractToken: (request: FastifyRequest) => delivery.read(request, (request.body as { refreshToken?: string } | undefined)?.refreshToken) }
+  })
   await app.register(fastifyFormbody)
   if (settings.refreshCookie === true) await app.register(fastifyCookie)
 
   let sessions: SessionStore
   let users: UserStore
+  // The plugin, registered after both @fastify/jwt registrations: it guards both. maxTokenLifetime is the longest
+  // token's (the refresh token's): a logout-everywhere cutoff must outlive every token issued before it.
   if (settings.redisUrl === undefined) {
+    // In memory: one instance only.
     await app.register(jwtRevoke, { store: 'memory', maxTokenLifetime: settings.refreshTokenTtl })
     sessions = new MemorySessionStore()
     users = options.users ?? new MemoryUserStore(settings.adminUsername, settings.firstUserIsAdmin)
   } else {
     // @fastify/redis made this client, so it quits it on close, after the server has stopped taking requests.
     await app.register(fastifyRedis, { url: settings.redisUrl })
+    // On Redis (app.redis, borrowed: the plugin checks on a duplicate() of its own): every instance sees every revocation.
     await app.register(jwtRevoke, {
       store: 'redis', keyPrefix: settings.denyListPrefix, maxTokenLifetime: settings.refreshTokenTtl
     })
@@ -161,18 +196,16 @@ export async function buildAuthServer (options: AuthServerOptions): Promise<Fast
 
   await registerDocs(app)
   const passwords = new Passwords(settings.hashing)
-  const tokens = new Tokens(app.jwt, { access: settings.accessTokenTtl, refresh: settings.refreshTokenTtl })
+  // @fastify/jwt types app.jwt as one registration; typing it as the namespace map (FastifyJWT's `namespaces`) would
+  // hide the default one's sign(), so the refresh registration is read by its name.
+  const refreshJwt = (app.jwt as unknown as { refresh: JWT }).refresh
+  const tokens = new Tokens({ access: app.jwt, refresh: refreshJwt }, { access: settings.accessTokenTtl, refresh: settings.refreshTokenTtl })
   const deps: RouteDeps = {
     auth: new Auth({ app, users, sessions, tokens, passwords, reuseGrace: settings.refreshReuseGrace }),
     users,
     passwords,
     limits: settings.rateLimits === false ? undefined : { ...defaultRateLimits, ...settings.rateLimits },
-    delivery: new PairDelivery({
-      cookie: settings.refreshCookie === true,
-      accessTtl: settings.accessTokenTtl,
-      refreshTtl: settings.refreshTokenTtl,
-      allowedOrigins: settings.allowedOrigins
-    })
+    delivery
   }
   await app.register(accountRoutes, deps)
   await app.register(tokenRoutes, deps)

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { InvalidCredentialsError, InvalidRefreshTokenError } from './errors.js'
 import type { Passwords } from './passwords.js'
 import { liveAccess, type SessionRecord, type SessionStore } from './sessions/store.js'
-import type { SignedPair, Tokens } from './tokens.js'
+import type { RefreshPayload, SignedPair, Tokens } from './tokens.js'
 import type { User, UserStore } from './users/store.js'
 
 export interface AuthDependencies {
@@ -17,9 +17,10 @@ export interface AuthDependencies {
 }
 
 /**
- * What the routes do, without HTTP: sessions, rotation and revocation. Access tokens are revoked through the
- * plugin's deny-list (app.revoke, app.revokeSubject); refresh tokens are checked against the session store, which
- * knows which one of a family is current.
+ * What the routes do, without HTTP: sessions, rotation and revocation. Every token, access or refresh, is revoked
+ * through the plugin's deny-list (app.revoke, app.revokeSubject), and refused by the verification itself
+ * (app.authenticate, request.refreshJwtVerify()). The session store is the one place that records each family's
+ * token ids: which refresh token is current, which one it replaced, the live access tokens, all revoked together.
  */
 export class Auth {
   readonly #app: FastifyInstance
@@ -94,15 +95,11 @@ export class Auth {
     return { session, pair: this.#tokens.sign(session, pair, now) }
   }
 
-  /** Exchanges a refresh token for a new pair (rotation). Any failure is the same 401. */
-  async refresh (refreshToken: string): Promise<SignedPair> {
-    const claims = this.#tokens.verifyRefresh(refreshToken)
-    if (claims === undefined) throw new InvalidRefreshTokenError()
-    // The deny-list knows about revokeSubject cutoffs (logout-all) and tokens revoked through /oauth/revoke.
-    if (await this.#app.isRevoked(claims)) {
-      await this.endSession(claims.sub, claims.sid)
-      throw new InvalidRefreshTokenError()
-    }
+  /**
+   * Exchanges a refresh token, verified and checked against the deny-list by request.refreshJwtVerify(), for a new
+   * pair (rotation). Any failure is the same 401.
+   */
+  async refresh (claims: RefreshPayload): Promise<SignedPair> {
     const now = Date.now()
     const next = this.#tokens.plan(now)
     const result = await this.#sessions.rotate({

@@ -14,16 +14,23 @@ export const REFRESH_COOKIE = 'refresh_token'
  */
 export class PairDelivery {
   readonly cookie: boolean
-  /** onRequest hooks of the routes that set or read the cookie: the same-origin check in cookie mode, else none. */
-  readonly cookieRouteGuards: onRequestAsyncHookHandler[]
+  readonly #originCheck: onRequestAsyncHookHandler | undefined
   readonly #accessTtl: number
   readonly #refreshTtl: number
 
   constructor (options: { cookie: boolean, accessTtl: number, refreshTtl: number, allowedOrigins?: readonly string[] }) {
     this.cookie = options.cookie
-    this.cookieRouteGuards = options.cookie ? [sameOriginOnly(new Set(options.allowedOrigins))] : []
+    this.#originCheck = options.cookie ? sameOriginOnly(new Set(options.allowedOrigins)) : undefined
     this.#accessTtl = options.accessTtl
     this.#refreshTtl = options.refreshTtl
+  }
+
+  /**
+   * onRequest hooks of a route that sets or reads the cookie: the same-origin check in cookie mode, else none. A new
+   * array each time: @fastify/rate-limit adds its hook to the route's array, which must not be another route's.
+   */
+  cookieRouteGuards (): onRequestAsyncHookHandler[] {
+    return this.#originCheck === undefined ? [] : [this.#originCheck]
   }
 
   send (reply: FastifyReply, pair: SignedPair): Static<typeof TokenPair> {

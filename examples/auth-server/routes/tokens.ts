@@ -1,5 +1,5 @@
 import type { Static } from '@sinclair/typebox'
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { bodyOptional } from '../delivery.js'
 import { CrossSiteRequestError, InvalidRefreshTokenError } from '../errors.js'
 import { accessClaims, accessOnly, userAgentOf } from '../guards.js'
@@ -8,7 +8,26 @@ import {
   authenticated, authenticatedWithInput, badRequest, Credentials, described, errorResponse, invalidCredentials, noContent,
   OptionalRefreshBody, RefreshBody, TokenPair, tooManyRequests
 } from '../schemas.js'
+import { asRefreshClaims, type RefreshPayload } from '../tokens.js'
 import { bearerAuth, type RouteDeps } from './deps.js'
+
+/**
+ * The refresh token of the request (body, or cookie), verified by its @fastify/jwt namespace and checked against the
+ * deny-list by the plugin. Every client-side failure (none, garbage, forged, expired, revoked) is the same 401; a
+ * store that cannot answer stays a 503.
+ */
+async function verifiedRefresh (request: FastifyRequest): Promise<RefreshPayload> {
+  let payload: unknown
+  try {
+    payload = await request.refreshJwtVerify()
+  } catch (error) {
+    if (((error as FastifyError).statusCode ?? 500) >= 500) throw error
+    throw new InvalidRefreshTokenError()
+  }
+  const claims = asRefreshClaims(payload)
+  if (claims === undefined) throw new InvalidRefreshTokenError()
+  return claims
+}
 
 /** Login, refresh, logout and logout-all: the routes that issue and end token pairs. */
 export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, delivery, limits }) => {
@@ -17,7 +36,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, de
   app.post<{ Body: Static<typeof Credentials> }>('/auth/login', {
     // Cookie mode: another site's form may not log the browser in (delivery.ts). Then two limits: per client IP
     // (onRequest, before the body is even parsed), then per username (see perUsername).
-    onRequest: delivery.cookieRouteGuards,
+    onRequest: delivery.cookieRouteGuards(),
     config: perIp(limits?.loginPerIp),
     preHandler: perUsername(app, limits?.loginPerUsername),
     schema: {
@@ -37,7 +56,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, de
   })
 
   app.post<{ Body: Static<typeof OptionalRefreshBody> }>('/auth/refresh', {
-    onRequest: delivery.cookieRouteGuards,
+    onRequest: delivery.cookieRouteGuards(),
     config: perIp(limits?.refresh),
     // With the cookie the body may be empty; without it refreshToken is required (a 400 naming it when missing).
     preValidation: delivery.cookie ? bodyOptional : undefined,
@@ -54,13 +73,11 @@ export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, de
       }
     }
   }, async (request, reply) => {
-    const token = delivery.read(request, request.body.refreshToken)
-    if (token === undefined) throw new InvalidRefreshTokenError()
-    return delivery.send(reply, await auth.refresh(token))
+    return delivery.send(reply, await auth.refresh(await verifiedRefresh(request)))
   })
 
   app.post<{ Body: Static<typeof OptionalRefreshBody> }>('/auth/logout', {
-    onRequest: [...delivery.cookieRouteGuards, ...accessOnly(app)],
+    onRequest: [...delivery.cookieRouteGuards(), ...accessOnly(app)],
     preValidation: bodyOptional,
     schema: {
       tags: ['tokens'],
@@ -73,9 +90,9 @@ export const tokenRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, de
     const claims = accessClaims(request)
     await request.revokeToken()
     await auth.endSession(claims.sub, claims.sid)
-    // A refresh token sent along may belong to another session of the same user; never to another user's.
-    const refresh = delivery.read(request, request.body.refreshToken)
-    const refreshClaims = refresh === undefined ? undefined : auth.tokens.verifyRefresh(refresh)
+    // A refresh token sent along may belong to another session of the same user; never to another user's. None, or
+    // one already dead, leaves nothing more to end.
+    const refreshClaims = await verifiedRefresh(request).catch(() => undefined)
     if (refreshClaims?.sub === claims.sub) await auth.endSession(claims.sub, refreshClaims.sid)
     delivery.clear(reply)
     return reply.code(204).send()
