@@ -58,15 +58,17 @@ function files (dir: string, pattern: RegExp): string[] {
   })
 }
 
-t.test('the tarball holds exactly the built code, its types, the README, the changelog and package.json', async (t) => {
+t.test('the tarball holds exactly the built code, its types, the README, the changelog, the license and package.json', async (t) => {
   // Each source file of lib/ once as JavaScript and once as its declarations; the CommonJS entry and its types.
   const built = files(join(root, 'lib'), /\.ts$/).map((path) => relative(root, path).replace(/\.ts$/, ''))
   const expected = [
-    'package.json', 'README.md', 'CHANGELOG.md', 'bin/fastify-jwt-revoke.js',
+    'package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'bin/fastify-jwt-revoke.js',
     'dist/index.js', 'dist/index.d.ts', 'dist/index.cjs', 'dist/index.d.cts',
     ...built.flatMap((path) => [`dist/${path}.js`, `dist/${path}.d.ts`])
   ]
   t.same(packed.files.map((file) => file.path).sort(), expected.sort())
+  // npm ships a file named LICENSE whatever "files" says; the MIT text is what package.json's "license" promises.
+  t.match(readFileSync(join(installed, 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) \d{4} /)
 })
 
 t.test('every package the built code imports is declared in package.json', async (t) => {

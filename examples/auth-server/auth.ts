@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { InvalidCredentialsError, InvalidRefreshTokenError } from './errors.js'
 import type { Passwords } from './passwords.js'
 import { liveAccess, type SessionRecord, type SessionStore } from './sessions/store.js'
-import type { SignedPair, Tokens } from './tokens.js'
+import type { RefreshPayload, SignedPair, Tokens } from './tokens.js'
 import type { User, UserStore } from './users/store.js'
 
 export interface AuthDependencies {
@@ -17,9 +17,10 @@ export interface AuthDependencies {
 }
 
 /**
- * What the routes do, without HTTP: sessions, rotation and revocation. Access tokens are revoked through the
- * plugin's deny-list (app.revoke, app.revokeSubject); refresh tokens are checked against the session store, which
- * knows which one of a family is current.
+ * What the routes do, without HTTP: sessions, rotation and revocation. Every token, access or refresh, is revoked
+ * through the plugin's deny-list (app.revoke, app.revokeSubject), and refused by the verification itself
+ * (app.authenticate, request.refreshJwtVerify()). The session store is the one place that records each family's
+ * token ids: which refresh token is current, which one it replaced, the live access tokens, all revoked together.
  */
 export class Auth {
   readonly #app: FastifyInstance
@@ -54,8 +55,27 @@ export class Auth {
     return user
   }
 
+  /**
+   * Logs in: checks the password, starts a session, and hands its pair out only if the user's credentials did not
+   * change meanwhile. A password change that ran while this login checked the old password raised credentialVersion:
+   * the session just made is ended (its tokens revoked) and the login fails like a wrong password. Checked after the
+   * session is stored: a change that raised the version later lists and revokes this session itself.
+   */
+  async login (username: string, password: string, userAgent: string): Promise<SignedPair> {
+    const user = await this.checkPassword(username, password)
+    const { session, pair } = await this.#openSession(user, userAgent)
+    const now = await this.#users.findById(user.id)
+    if (now?.credentialVersion === user.credentialVersion) return pair
+    await this.endSession(user.id, session.id)
+    throw new InvalidCredentialsError()
+  }
+
   /** Starts a session family and issues its first pair. */
   async startSession (user: User, userAgent: string): Promise<SignedPair> {
+    return (await this.#openSession(user, userAgent)).pair
+  }
+
+  async #openSession (user: User, userAgent: string): Promise<{ session: SessionRecord, pair: SignedPair }> {
     const now = Date.now()
     const pair = this.#tokens.plan(now)
     const session: SessionRecord = {
@@ -68,21 +88,18 @@ export class Auth {
       refresh: pair.refresh,
       previous: null,
       access: [pair.access],
+      // TODO(lead): remove with tokensCutoff once revokeSubject() resolves only after the cutoff's second (claims helper).
       iatFloor: user.tokensCutoff + 1
     }
     await this.#sessions.create(session, this.#tokens.lifetimes.refresh)
-    return this.#tokens.sign(session, pair, now)
+    return { session, pair: this.#tokens.sign(session, pair, now) }
   }
 
-  /** Exchanges a refresh token for a new pair (rotation). Any failure is the same 401. */
-  async refresh (refreshToken: string): Promise<SignedPair> {
-    const claims = this.#tokens.verifyRefresh(refreshToken)
-    if (claims === undefined) throw new InvalidRefreshTokenError()
-    // The deny-list knows about revokeSubject cutoffs (logout-all) and tokens revoked through /oauth/revoke.
-    if (await this.#app.isRevoked(claims)) {
-      await this.endSession(claims.sub, claims.sid)
-      throw new InvalidRefreshTokenError()
-    }
+  /**
+   * Exchanges a refresh token, verified and checked against the deny-list by request.refreshJwtVerify(), for a new
+   * pair (rotation). Any failure is the same 401.
+   */
+  async refresh (claims: RefreshPayload): Promise<SignedPair> {
     const now = Date.now()
     const next = this.#tokens.plan(now)
     const result = await this.#sessions.rotate({
@@ -123,6 +140,7 @@ export class Auth {
    */
   async endAllSessions (userId: string): Promise<number> {
     const cutoff = Math.floor(Date.now() / 1000)
+    // TODO(lead): drop raiseTokensCutoff (and iatFloor) once revokeSubject() resolves after the cutoff's second.
     await this.#users.raiseTokensCutoff(userId, cutoff)
     await this.#app.revokeSubject(userId, { before: cutoff })
     const sessions = await this.#sessions.list(userId)
@@ -131,11 +149,24 @@ export class Auth {
     return cutoff
   }
 
-  /** Sets the new password, logs out every session of the user, and starts a new one for the caller. */
+  /**
+   * Changes the password and logs out every session of the user, as one outcome, then starts a new session for the
+   * caller. The new hash is saved first, together with a new credentialVersion, so that a login checking the old
+   * password in flight is refused at issuance (see login); then every token issued so far is revoked. If that
+   * revocation fails, the old password is put back (unless another change came since) and the error reaches the
+   * caller: the owner keeps the password they know and may retry; never a new password with the old sessions alive.
+   */
   async changePassword (user: User, newPassword: string, userAgent: string): Promise<SignedPair> {
-    await this.#users.setPasswordHash(user.id, await this.#passwords.hash(newPassword))
-    const cutoff = await this.endAllSessions(user.id)
-    return await this.startSession({ ...user, tokensCutoff: Math.max(user.tokensCutoff, cutoff) }, userAgent)
+    const hash = await this.#passwords.hash(newPassword)
+    const credentialVersion = await this.#users.setPasswordHash(user.id, hash)
+    let cutoff: number
+    try {
+      cutoff = await this.endAllSessions(user.id)
+    } catch (error) {
+      await this.#users.restorePasswordHash(user.id, hash, user.passwordHash)
+      throw error
+    }
+    return await this.startSession({ ...user, credentialVersion, tokensCutoff: Math.max(user.tokensCutoff, cutoff) }, userAgent)
   }
 
   async #revokeFamily (session: SessionRecord): Promise<void> {

@@ -20,3 +20,5 @@ export const RateLimitedError = createError('AUTH_RATE_LIMITED', 'Too many reque
 export const AdminOnlyError = createError('AUTH_ADMIN_ONLY', 'This route is for administrators', 403)
 
 export const UserNotFoundError = createError('AUTH_USER_NOT_FOUND', 'No such user', 404)
+
+export const CrossSiteRequestError = createError('AUTH_CROSS_SITE_REQUEST', 'Requests from another site are refused', 403)

@@ -1,7 +1,8 @@
 import fastifyRateLimit, { type FastifyRateLimitOptions, type FastifyRateLimitStore, type FastifyRateLimitStoreCtor, type RateLimitOptions } from '@fastify/rate-limit'
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import type { Redis } from 'ioredis'
 import { RateLimitedError } from './errors.js'
+import { accessClaims } from './guards.js'
 
 /** At most `max` requests per `perSeconds` (a fixed window that starts with the first request). */
 export interface Limit {
@@ -18,6 +19,12 @@ export interface RateLimits {
   loginPerIp: Limit
   /** Login attempts at one username, from any IP: a botnet guessing one account's password. */
   loginPerUsername: Limit
+  /**
+   * Password changes from one IP, and by one user (the access token's subject) from any IP. The route answers 403 to
+   * a wrong current password: without these, a stolen access token is a password oracle (hundreds of guesses a second).
+   */
+  passwordPerIp: Limit
+  passwordPerUser: Limit
   register: Limit
   refresh: Limit
   revoke: Limit
@@ -27,6 +34,9 @@ export const defaultRateLimits: RateLimits = {
   // Above loginPerUsername: an office behind one NAT logs in many different people.
   loginPerIp: { max: 30, perSeconds: 60 },
   loginPerUsername: { max: 10, perSeconds: 60 },
+  // A user changes a password rarely: a few tries per quarter of an hour leave room for typos, not for guessing.
+  passwordPerIp: { max: 20, perSeconds: 15 * 60 },
+  passwordPerUser: { max: 5, perSeconds: 15 * 60 },
   register: { max: 5, perSeconds: 60 },
   // A client refreshes every accessTokenTtl; many tabs and users behind one IP still stay far below this.
   refresh: { max: 60, perSeconds: 60 },
@@ -96,13 +106,22 @@ export function perIp (limit: Limit | undefined): { rateLimit?: RateLimitOptions
  * guesses per IP; protecting the account wins here, and the window is short.
  */
 export function perUsername (app: FastifyInstance, limit: Limit | undefined): preHandlerAsyncHookHandler | undefined {
+  // Names compare case-insensitively (users/store.ts), so must their counters: ALICE and alice are one account.
+  return limitedBy(app, limit, (request) => `login-username:${usernameOf(request.body).toLowerCase()}`)
+}
+
+/**
+ * A preHandler limiting the requests of one user (the subject of the verified access token), whatever the IP: for
+ * routes behind accessOnly, on the same counters as the other limits (in Redis with REDIS_URL, shared by instances).
+ */
+export function perUser (app: FastifyInstance, limit: Limit | undefined, name: string): preHandlerAsyncHookHandler | undefined {
+  return limitedBy(app, limit, (request) => `${name}:${accessClaims(request).sub}`)
+}
+
+/** A preHandler counting each request under `keyOf(request)`, answering the plugin's own 429 past the limit. */
+function limitedBy (app: FastifyInstance, limit: Limit | undefined, keyOf: (request: FastifyRequest) => string): preHandlerAsyncHookHandler | undefined {
   if (limit === undefined) return undefined
-  const check = app.createRateLimit({
-    max: limit.max,
-    timeWindow: limit.perSeconds * 1000,
-    // Names compare case-insensitively (users/store.ts), so must their counters: ALICE and alice are one account.
-    keyGenerator: (request) => `login-username:${usernameOf(request.body).toLowerCase()}`
-  })
+  const check = app.createRateLimit({ max: limit.max, timeWindow: limit.perSeconds * 1000, keyGenerator: keyOf })
   return async (request, reply) => {
     const result = await check(request)
     if (result.isAllowed || !result.isExceeded) return

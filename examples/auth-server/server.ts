@@ -1,8 +1,12 @@
 // The entry point of `npm run example`. Environment: PORT (default 3000), HOST (default 127.0.0.1), JWT_SECRET
-// (default: a random one, logged as such), REDIS_URL (default: everything in memory), REFRESH_REUSE_GRACE (seconds,
-// default 0), REFRESH_COOKIE=1 (refresh token in an httpOnly cookie), ADMIN_USERNAME (default: the first user to
-// register is the admin), RATE_LIMITS=off (no brute-force limits, for scripted tests; default on).
+// (default: a random one, logged as such), JWT_REFRESH_SECRET (the refresh tokens' key; default: derived from
+// JWT_SECRET), REDIS_URL (default: everything in memory), REFRESH_REUSE_GRACE (seconds, default 0), REFRESH_COOKIE=1
+// (refresh token in an httpOnly cookie), ADMIN_USERNAME (the admin; default none),
+// FIRST_USER_IS_ADMIN=1 (without ADMIN_USERNAME: the first user to register is the admin; default off),
+// ALLOWED_ORIGINS (with REFRESH_COOKIE=1: comma-separated origins besides the server's own that may log in),
+// RATE_LIMITS=off (no brute-force limits, for scripted tests; default on).
 import { randomBytes } from 'node:crypto'
+import closeWithGrace from 'close-with-grace'
 import { buildAuthServer, storeName, type AuthServerOptions } from './app.js'
 
 /** An environment variable; set but empty counts as unset. */
@@ -30,10 +34,14 @@ const limited = rateLimitsOn()
 const options: AuthServerOptions = {
   // Never a hard-coded secret: without JWT_SECRET each start signs with a new random key.
   jwtSecret: secretFromEnv ?? randomBytes(32).toString('base64url'),
+  // Unset: derived from JWT_SECRET (app.ts).
+  refreshSecret: env('JWT_REFRESH_SECRET'),
   redisUrl: env('REDIS_URL'),
   refreshReuseGrace: count('REFRESH_REUSE_GRACE', 0),
   refreshCookie: env('REFRESH_COOKIE') === '1',
+  allowedOrigins: env('ALLOWED_ORIGINS')?.split(',').map((origin) => origin.trim()),
   adminUsername: env('ADMIN_USERNAME'),
+  firstUserIsAdmin: env('FIRST_USER_IS_ADMIN') === '1',
   ...limited ? {} : { rateLimits: false },
   logger: { level: env('LOG_LEVEL') ?? 'info' }
 }
@@ -49,24 +57,13 @@ if (secretFromEnv === undefined) {
 }
 if (!limited) app.log.warn('RATE_LIMITS=off: no brute-force limits on login, register, refresh and /oauth/revoke; never in production')
 
-let closing = false
-async function shutdown (signal: string): Promise<void> {
-  if (closing) return
-  closing = true
-  app.log.info({ signal }, 'shutting down')
-  // close() stops accepting connections, lets requests in flight finish, then runs onClose hooks (Redis quits last).
+// Ctrl-C, SIGTERM or an uncaught error: stop taking connections, let the requests in flight finish, then run the
+// onClose hooks (Redis quits last). A second signal, or 10 s without an end, stops the process at once.
+closeWithGrace({ delay: 10_000, logger: app.log }, async ({ signal, err }) => {
+  if (err === undefined) app.log.info({ signal }, 'shutting down')
+  else app.log.error({ err }, 'shutting down after an error')
   await app.close()
-  process.exit(0)
-}
-function onSignal (signal: string): void {
-  shutdown(signal).catch((error: unknown) => {
-    app.log.error({ err: error }, 'shutdown failed')
-    process.exit(1)
-  })
-}
-// once: a second Ctrl-C, while a shutdown hangs, gets Node's default and kills the process.
-process.once('SIGINT', onSignal)
-process.once('SIGTERM', onSignal)
+})
 
 try {
   const address = await app.listen({ port: count('PORT', 3000), host: env('HOST') ?? '127.0.0.1' })

@@ -23,9 +23,9 @@ function withClaims (token: string, claims: Record<string, unknown>): string {
 
 for (const variant of await variants(t)) {
   t.test(`${variant.name} store`, async (t) => {
-    const app = await buildExample(t, variant)
+    const app = await buildExample(t, variant, { firstUserIsAdmin: true })
     const client = new Client(app)
-    // The first user to register is the admin (no adminUsername).
+    // The first user to register is the admin: the operator asked for it (firstUserIsAdmin, no adminUsername).
     const admin = await client.signup()
     const role = (token: string) => app.jwt.decode<{ role: string }>(token)?.role
 
@@ -78,13 +78,15 @@ for (const variant of await variants(t)) {
     })
 
     t.test('a non-admin gets 403, whatever the request claims, and nothing happens', async (t) => {
-      // A body field the schema does not know is stripped: registering "as admin" makes a plain user.
+      // A body field the schema does not know is a 400: registering "as admin" makes nobody.
       const mallory = await client.register(newName())
       t.equal(mallory.statusCode, 201)
       const malloryName = mallory.json<{ username: string }>().username
-      const registeredAsAdmin = await client.post('/auth/register', { username: newName(), password: 'correct horse battery', role: 'admin' })
-      t.equal(registeredAsAdmin.statusCode, 201)
-      const claimed = await client.loginPair(registeredAsAdmin.json<{ username: string }>().username)
+      const asAdmin = newName()
+      const registeredAsAdmin = await client.post('/auth/register', { username: asAdmin, password: 'correct horse battery', role: 'admin' })
+      t.equal(registeredAsAdmin.statusCode, 400)
+      t.equal((await client.register(asAdmin)).statusCode, 201, 'the name was left free')
+      const claimed = await client.loginPair(asAdmin)
       t.equal(role(claimed.accessToken), 'user')
 
       const victim = await client.signup()
@@ -124,6 +126,21 @@ for (const variant of await variants(t)) {
         t.equal(reply.json<{ code: string }>().code, 'AUTH_USER_NOT_FOUND')
       }
       t.equal((await forceLogout(client, 'x'.repeat(65), admin.pair.accessToken)).statusCode, 400)
+    })
+  })
+
+  t.test(`${variant.name} store, by default`, async (t) => {
+    const app = await buildExample(t, variant)
+    const client = new Client(app)
+
+    t.test('nobody is the admin unless the operator says who: not the first user to register', async (t) => {
+      const first = await client.signup()
+      const second = await client.signup()
+      t.equal(app.jwt.decode<{ role: string }>(first.pair.accessToken)?.role, 'user')
+      const reply = await forceLogout(client, second.username, first.pair.accessToken)
+      t.equal(reply.statusCode, 403)
+      t.equal(reply.json<{ code: string }>().code, 'AUTH_ADMIN_ONLY')
+      t.equal((await client.me(second.pair.accessToken)).statusCode, 200)
     })
   })
 

@@ -1,6 +1,7 @@
+import { isDeepStrictEqual } from 'node:util'
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { buildExample, newName, PASSWORD, variants, type Pair } from '../helpers/example-app.js'
+import { buildExample, Client, newName, PASSWORD, variants, type Pair } from '../helpers/example-app.js'
 
 /** Listens on a free loopback port; returns a fetch bound to it. */
 async function listen (app: FastifyInstance): Promise<(path: string, init?: RequestInit) => Promise<Response>> {
@@ -81,7 +82,8 @@ t.test('OpenAPI: every operation has a summary, every response a description, an
       }
       const codes = Object.keys(operation.responses)
       const takesInput = operation.requestBody !== undefined || (operation.parameters?.length ?? 0) > 0
-      t.equal(codes.includes('400'), takesInput, `${name}: a 400 listed exactly when it takes a body or parameters`)
+      t.equal(codes.includes('400'), takesInput || operation.security !== undefined,
+        `${name}: a 400 listed exactly when it takes a body, parameters or an Authorization header`)
       if (operation.security !== undefined) t.ok(codes.includes('401'), `${name}: the 401 of an authenticated route`)
     }
     for (const name of ['POST /auth/register', 'POST /auth/login', 'POST /auth/refresh', 'POST /oauth/revoke']) {
@@ -117,4 +119,59 @@ t.test('refreshCookie: the refresh token travels in an httpOnly, Secure, SameSit
   t.equal(logout.status, 204)
   t.match(logout.headers.get('set-cookie') ?? '', /^refresh_token=;.*Expires=Thu, 01 Jan 1970/, 'the cookie is cleared')
   t.equal((await http('/auth/refresh', { method: 'POST', headers: { cookie: cookieAgain } })).status, 401, 'its session ended')
+})
+
+interface Documented {
+  info: { description?: string }
+  components: { securitySchemes: { bearer: { description?: string } } }
+  paths: Record<string, Record<string, {
+    requestBody?: { required?: boolean }
+    responses: Record<string, { content?: Record<string, { example?: unknown, examples?: Record<string, { value: unknown }> }> }>
+  }>>
+}
+
+/** The example replies the document gives for a response. */
+function examplesOf (doc: Documented, path: string, method: string, code: number): unknown[] {
+  const media = doc.paths[path]?.[method]?.responses[String(code)]?.content?.['application/json']
+  return media?.example !== undefined ? [media.example] : Object.values(media?.examples ?? {}).map(({ value }) => value)
+}
+
+t.test('the docs page: optional bodies, how to authorize, and error examples that are the real replies', async (t) => {
+  for (const refreshCookie of [false, true]) {
+    const app = await buildExample(t, { name: 'memory' }, { refreshCookie })
+    const doc = app.swagger() as unknown as Documented
+    t.equal(doc.paths['/auth/logout']?.post?.requestBody?.required, false, 'logout: the body is optional')
+    t.equal(doc.paths['/auth/refresh']?.post?.requestBody?.required, !refreshCookie, `refresh: a body ${refreshCookie ? 'optional with the cookie' : 'required'}`)
+    t.equal(doc.paths['/auth/login']?.post?.requestBody?.required, true, 'login: required')
+    for (const text of [doc.info.description, doc.components.securitySchemes.bearer.description]) {
+      t.match(text, /POST \/auth\/login.*accessToken.*Authorize/s, 'says how to authorize')
+    }
+    // Every error response shows at least one example whose status is the response's own.
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        for (const code of Object.keys(operation.responses).map(Number).filter((code) => code >= 400)) {
+          if (path === '/oauth/revoke') continue // RFC 6749's error shape, described apart
+          const examples = examplesOf(doc, path, method, code)
+          t.ok(examples.length > 0 && examples.every((example) => (example as { statusCode: number }).statusCode === code), `${method} ${path} ${code}: examples`)
+        }
+      }
+    }
+  }
+
+  const app = await buildExample(t, { name: 'memory' })
+  const doc = app.swagger() as unknown as Documented
+  const client = new Client(app)
+  const { username, pair } = await client.signup()
+  const same = (reply: { statusCode: number, json: () => unknown }, path: string, method: string, what: string): void => {
+    t.ok(examplesOf(doc, path, method, reply.statusCode).some((example) => isDeepStrictEqual(example, reply.json())), `${what}: ${JSON.stringify(reply.json())} is documented as it is`)
+  }
+  same(await client.login(username, 'not the password'), '/auth/login', 'post', 'a wrong login')
+  same(await client.register(username), '/auth/register', 'post', 'a taken name')
+  same(await client.post('/auth/password', { currentPassword: 'not it', newPassword: 'a brand new passphrase' }, pair.accessToken), '/auth/password', 'post', 'a wrong current password')
+  same(await client.app.inject({ url: '/me', headers: { authorization: `Bearer ${pair.accessToken} extra` } }), '/me', 'get', 'a malformed Authorization header')
+  same(await client.post('/auth/register', { username: newName(), password: 'short' }), '/auth/register', 'post', 'a short password')
+  same(await client.delete('/auth/sessions/00000000-0000-4000-8000-000000000000', pair.accessToken), '/auth/sessions/{id}', 'delete', 'an unknown session')
+  same(await client.refresh('garbage'), '/auth/refresh', 'post', 'a garbage refresh token')
+  await client.post('/auth/logout', undefined, pair.accessToken)
+  same(await client.me(pair.accessToken), '/me', 'get', 'a revoked token')
 })

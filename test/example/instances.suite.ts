@@ -57,10 +57,10 @@ t.test('two instances on one Redis serve every user, whichever instance register
   t.equal((await a('/auth/login', { body: { ...credentials, password: 'a brand new passphrase' } })).status, 200, 'A knows the new one')
 })
 
-t.test('the admin, the first user of the deployment, acts on users of the other instance', async (t) => {
+t.test('the admin, the first user of the deployment (FIRST_USER_IS_ADMIN), acts on users of the other instance', async (t) => {
   const keyPrefix = uniquePrefix()
-  const a = await listen(await buildExample(t, redis, { keyPrefix }))
-  const b = await listen(await buildExample(t, redis, { keyPrefix }))
+  const a = await listen(await buildExample(t, redis, { keyPrefix, firstUserIsAdmin: true }))
+  const b = await listen(await buildExample(t, redis, { keyPrefix, firstUserIsAdmin: true }))
   const admin = newName()
   const bob = newName()
   t.equal((await a('/auth/register', { body: { username: admin, password: PASSWORD } })).status, 201)

@@ -38,7 +38,7 @@ for (const variant of await variants(t)) {
       const { id, pair } = await client.signup()
       await revokeJson({ token: pair.accessToken })
       const now = Math.floor(Date.now() / 1000)
-      const expired = app.jwt.sign({ typ: 'access', sub: id, sid: 's', jti: 'j', iat: now - 100, exp: now - 10 })
+      const expired = app.jwt.sign({ role: 'user', sub: id, sid: 's', jti: 'j', iat: now - 100, exp: now - 10 })
       for (const token of [pair.accessToken, expired, `${pair.refreshToken}x`, 'garbage', '']) {
         const reply = await revokeJson({ token })
         t.equal(reply.statusCode, 200)
@@ -48,7 +48,8 @@ for (const variant of await variants(t)) {
     })
 
     t.test('a token of a type this server does not revoke: unsupported_token_type', async (t) => {
-      const idToken = app.jwt.sign({ typ: 'id', sub: 'someone', jti: 'an-id-token' }, { expiresIn: 60 })
+      // Signed with the access key, but not an access token of this server (no session, no role).
+      const idToken = app.jwt.sign({ sub: 'someone', jti: 'an-id-token' }, { expiresIn: 60 })
       const reply = await revokeJson({ token: idToken })
       t.equal(reply.statusCode, 400)
       t.same(reply.json(), { error: 'unsupported_token_type' })

@@ -80,6 +80,37 @@ for (const variant of await variants(t)) {
       }
     })
 
+    t.test('password changes: limited per user whatever the IP, and per IP whatever the user', async (t) => {
+      const client = await limited(t, variant, { passwordPerUser: { max: 2, perSeconds: MINUTE }, passwordPerIp: { max: 3, perSeconds: MINUTE } })
+      const change = (token: string, ip: string, currentPassword = 'a wrong guess'): Promise<LightMyRequestResponse> =>
+        client.post('/auth/password', { currentPassword, newPassword: 'a brand new passphrase' }, token, { remoteAddress: ip })
+      // A thief with alice's access token guesses her password from several addresses.
+      const alice = await client.signup()
+      t.equal((await change(alice.pair.accessToken, '10.0.6.1')).statusCode, 403)
+      t.equal((await change(alice.pair.accessToken, '10.0.6.2')).statusCode, 403)
+      assertLimited(t, await change(alice.pair.accessToken, '10.0.6.3', PASSWORD), MINUTE)
+      t.equal((await client.login(alice.username)).statusCode, 200, 'even the right guess was refused: the password is unchanged')
+      // One address trying the tokens of many users.
+      const users = await Promise.all([client.signup(), client.signup(), client.signup(), client.signup()])
+      for (const user of users.slice(0, 3)) t.equal((await change(user.pair.accessToken, '10.0.7.1')).statusCode, 403)
+      assertLimited(t, await change(users[3]?.pair.accessToken ?? '', '10.0.7.1'), MINUTE)
+      t.equal((await change(users[3]?.pair.accessToken ?? '', '10.0.7.2')).statusCode, 403, 'another IP, a user with tries left')
+    })
+
+    if (variant.name === 'redis') {
+      t.test('the password-change limit per user is shared by the instances on one Redis', async (t) => {
+        const prefix = uniquePrefix()
+        const first = await limited(t, variant, { passwordPerUser: { max: 2, perSeconds: MINUTE } }, prefix)
+        const second = await limited(t, variant, { passwordPerUser: { max: 2, perSeconds: MINUTE } }, prefix)
+        const { id, pair } = await first.signup()
+        const body = { currentPassword: 'a wrong guess', newPassword: 'a brand new passphrase' }
+        t.equal((await first.post('/auth/password', body, pair.accessToken)).statusCode, 403)
+        t.equal((await second.post('/auth/password', body, pair.accessToken)).statusCode, 403)
+        assertLimited(t, await first.post('/auth/password', body, pair.accessToken), MINUTE)
+        t.ok(await first.app.redis.exists(`${prefix}rate-limit:password-user:${id}`), 'the counter is named after the user id')
+      })
+    }
+
     t.test('after the window, requests succeed again', async (t) => {
       const second = { max: 2, perSeconds: 1 }
       const client = await limited(t, variant, { loginPerIp: second, loginPerUsername: second, refresh: { max: 1, perSeconds: 1 } })

@@ -1,3 +1,4 @@
+import type { JWT } from '@fastify/jwt'
 import t from 'tap'
 import { buildExample, Client, uniquePrefix, variants, type Pair } from '../helpers/example-app.js'
 
@@ -41,11 +42,11 @@ for (const variant of stores) {
       }
     })
 
-    t.test('token types are enforced', async (t) => {
+    t.test('token types are enforced: each kind is signed with a key of its own', async (t) => {
       const { pair } = await client.signup()
       const asAccess = await client.me(pair.refreshToken)
       t.equal(asAccess.statusCode, 401, 'a refresh token is no access token')
-      t.equal(asAccess.json().code, 'AUTH_WRONG_TOKEN_TYPE')
+      t.equal(asAccess.json().code, 'FST_JWT_AUTHORIZATION_TOKEN_INVALID', 'its signature is not the access key\'s')
       t.equal((await client.post('/auth/logout-all', undefined, pair.refreshToken)).statusCode, 401)
       t.equal((await client.get('/auth/sessions', pair.refreshToken)).statusCode, 401)
       const asRefresh = await client.refresh(pair.accessToken)
@@ -58,8 +59,16 @@ for (const variant of stores) {
     t.test('garbage, forged and expired refresh tokens are a 401', async (t) => {
       const { id } = await client.signup()
       const now = Math.floor(Date.now() / 1000)
-      const expired = app.jwt.sign({ typ: 'refresh', sub: id, sid: 'x', jti: 'y', iat: now - 100, exp: now - 10 })
+      const refreshKey = (app.jwt as unknown as { refresh: JWT }).refresh
+      const expired = refreshKey.sign({ sub: id, sid: 'x', jti: 'y', iat: now - 100, exp: now - 10 })
       for (const token of ['garbage', `${expired}x`, expired]) t.equal((await client.refresh(token)).statusCode, 401)
+      // A token of the refresh key that is revoked (here: an operator's revokeSubject, no session ended) is refused by
+      // request.refreshJwtVerify() itself: the plugin guards the refresh namespace.
+      const { pair, id: other } = await client.signup()
+      await app.revokeSubject(other)
+      const revoked = await client.refresh(pair.refreshToken)
+      t.equal(revoked.statusCode, 401)
+      t.equal(revoked.json().code, 'AUTH_INVALID_REFRESH_TOKEN')
     })
   })
 

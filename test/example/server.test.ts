@@ -13,12 +13,12 @@ interface Started {
   output: () => string
 }
 
-/** Starts the example the way `npm run example` does, and waits for its listen line. */
-async function startServer (env: Record<string, string>): Promise<Started> {
+/** Starts an example the way `npm run example` does (the auth server, unless another script is named), and waits for its listen line. */
+async function startServer (env: Record<string, string>, script = 'examples/auth-server/server.ts'): Promise<Started> {
   // The test runner's own environment must not decide which store or secret the example uses.
   const { JWT_SECRET: _secret, REDIS_URL: _url, ...inherited } = childEnv()
   // tsx as a loader of this node, not its CLI (a second process in between), so the signal reaches the server itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/auth-server/server.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     env: { ...inherited, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''
@@ -26,7 +26,7 @@ async function startServer (env: Record<string, string>): Promise<Started> {
     const timer = setTimeout(() => reject(new Error(`no listen line within 30 s:\n${output}`)), 30_000)
     const onData = (chunk: Buffer): void => {
       output += chunk.toString()
-      const match = /auth-server listening on (http:\/\/[\d.:]+)/.exec(output)
+      const match = /(?:auth-server listening on|Server listening at) (http:\/\/[\d.:]+)/.exec(output)
       if (match?.[1] !== undefined) {
         clearTimeout(timer)
         resolve(match[1])
@@ -87,4 +87,52 @@ t.test('npm run example with REDIS_URL and JWT_SECRET: sessions go to Redis', as
   t.teardown(() => client.quit())
   t.equal((await client.keys('auth-server:sessions:*:session:*')).length, 1, 'the session is in Redis')
   t.equal(await stop(server), 0)
+})
+
+/** The README's Quick start, examples/basic.ts: its four routes, as a client sees them. */
+function basicClient (base: string): { login: () => Promise<string>, call: (method: string, path: string, token: string) => Promise<Response> } {
+  return {
+    login: async () => {
+      const reply = await poster(base)('/login', { username: 'alice', password: 'correct horse battery' })
+      if (reply.status !== 200) throw new Error(`login: ${reply.status}`)
+      return (await reply.json() as { token: string }).token
+    },
+    call: (method, path, token) => fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}` } })
+  }
+}
+
+t.test('examples/basic.ts (the Quick start): login, authenticate, logout, logout everywhere; a clean exit on SIGTERM', async (t) => {
+  const server = await startServer({ JWT_SECRET: 'a-secret-from-the-environment-long-enough' }, 'examples/basic.ts')
+  t.teardown(() => { server.child.kill('SIGKILL') })
+  const { login, call } = basicClient(server.base)
+  t.equal((await poster(server.base)('/login', { username: 'alice', password: 'not it' })).status, 401, 'a wrong password')
+
+  const token = await login()
+  const me = await call('GET', '/me', token)
+  t.equal(me.status, 200)
+  t.match(await me.json(), { user: 'alice' }, 'request.user, typed by the FastifyJWT augmentation')
+  t.equal((await call('POST', '/logout', token)).status, 204)
+  const revoked = await call('GET', '/me', token)
+  t.equal(revoked.status, 401)
+  t.match(await revoked.json(), { code: 'FST_JWT_REVOKED' })
+
+  const first = await login()
+  const second = await login()
+  t.equal((await call('POST', '/logout-everywhere', first)).status, 204)
+  t.equal((await call('GET', '/me', second)).status, 401, 'every token of the user is refused')
+  // TODO(lead): drop this wait once revokeSubject() resolves only after the cutoff's second (claims helper).
+  await new Promise((resolve) => setTimeout(resolve, 1100))
+  t.equal((await call('GET', '/me', await login())).status, 200, 'a login after logout everywhere works')
+  t.equal(await stop(server), 0, 'close-with-grace closes the app and exits 0')
+})
+
+t.test('examples/basic.ts on Redis: a token logged out through one instance is refused by another', async (t) => {
+  const env = { REDIS_URL: redis?.redisUrl ?? '', JWT_SECRET: 'a-secret-from-the-environment-long-enough' }
+  const [a, b] = await Promise.all([startServer(env, 'examples/basic.ts'), startServer(env, 'examples/basic.ts')])
+  t.teardown(() => { a?.child.kill('SIGKILL'); b?.child.kill('SIGKILL') })
+  const token = await basicClient(a.base).login()
+  t.equal((await basicClient(b.base).call('GET', '/me', token)).status, 200)
+  t.equal((await basicClient(b.base).call('POST', '/logout', token)).status, 204)
+  t.equal((await basicClient(a.base).call('GET', '/me', token)).status, 401)
+  t.same(await Promise.all([stop(a), stop(b)]), [0, 0])
 })

@@ -44,6 +44,17 @@ for (const variant of await variants(t)) {
       }
       t.equal((await client.login(username)).statusCode, 401, 'no user was created by a bad register')
       t.equal((await client.register(username)).statusCode, 201, 'and the name is still free')
+      const other = newName()
+      for (const [url, body] of [
+        ['/auth/register', { username: other, password: PASSWORD, role: 'admin' }],
+        ['/auth/login', { username, password: PASSWORD, admin: true }],
+        ['/auth/refresh', { refreshToken: 'x.y.z', sub: 'someone' }]
+      ] as const) {
+        const extra = await client.post(url, body)
+        t.equal(extra.statusCode, 400, `${url}: an unknown property is a 400`)
+        t.match(extra.json().message, 'must NOT have additional properties')
+      }
+      t.equal((await client.login(other)).json().code, 'AUTH_INVALID_CREDENTIALS', 'the user with a role was not created')
       const notJson = await client.post('/auth/register', undefined, undefined, { payload: '<user/>', headers: { 'content-type': 'application/xml' } })
       t.equal(notJson.statusCode, 415, 'a body type the app does not parse is refused')
     })

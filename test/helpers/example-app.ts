@@ -13,7 +13,13 @@ export const CHEAP_HASHING = { memoryCost: 1024, timeCost: 2, parallelism: 1 }
 // limits they never reach. The rate-limit tests set low ones explicitly.
 const UNREACHED: Limit = { max: 1_000_000, perSeconds: 60 }
 export const UNREACHED_LIMITS: RateLimits = {
-  loginPerIp: UNREACHED, loginPerUsername: UNREACHED, register: UNREACHED, refresh: UNREACHED, revoke: UNREACHED
+  loginPerIp: UNREACHED,
+  loginPerUsername: UNREACHED,
+  passwordPerIp: UNREACHED,
+  passwordPerUser: UNREACHED,
+  register: UNREACHED,
+  refresh: UNREACHED,
+  revoke: UNREACHED
 }
 
 export interface Variant {

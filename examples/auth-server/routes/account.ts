@@ -2,8 +2,8 @@ import type { Static } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { InvalidCredentialsError, UsernameTakenError, WrongPasswordError } from '../errors.js'
 import { accessClaims, accessOnly, userAgentOf } from '../guards.js'
-import { perIp } from '../rate-limits.js'
-import { badRequest, described, ErrorReply, PasswordChange, Registration, TokenPair, User, tooManyRequests, unauthorized } from '../schemas.js'
+import { perIp, perUser } from '../rate-limits.js'
+import { authenticated, authenticatedWithInput, badRequest, described, errorResponse, PasswordChange, Registration, TokenPair, User, tooManyRequests } from '../schemas.js'
 import { bearerAuth, type RouteDeps } from './deps.js'
 
 /** Register, the current user, and password change. */
@@ -13,12 +13,12 @@ export const accountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, 
     config: perIp(limits?.register),
     schema: {
       tags: ['account'],
-      summary: 'Register a user (the first one is the admin, unless ADMIN_USERNAME names another)',
+      summary: 'Register a user (the admin is the one ADMIN_USERNAME names, or the first one with FIRST_USER_IS_ADMIN=1)',
       body: Registration,
       response: {
         201: described('The new user', User),
         ...badRequest,
-        409: described('The username is taken, in any letter case', ErrorReply),
+        409: errorResponse('The username is taken, in any letter case', new UsernameTakenError()),
         ...tooManyRequests(limits !== undefined)
       }
     }
@@ -35,7 +35,7 @@ export const accountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, 
       tags: ['account'],
       summary: 'The user of the access token',
       security: bearerAuth,
-      response: { 200: described('The user', User), ...unauthorized }
+      response: { 200: described('The user', User), ...authenticated }
     }
   }, async (request) => {
     const user = await users.findById(accessClaims(request).sub)
@@ -48,6 +48,10 @@ export const accountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, 
   // reply carries its new pair, and the old pair of this session is refused like all the others.
   app.post<{ Body: Static<typeof PasswordChange> }>('/auth/password', {
     onRequest: accessOnly(app),
+    // Limited per IP (onRequest) and per user (after authentication, which names the user): a stolen access token
+    // must not make the 403 of a wrong current password an oracle.
+    config: perIp(limits?.passwordPerIp),
+    preHandler: perUser(app, limits?.passwordPerUser, 'password-user'),
     schema: {
       tags: ['account'],
       summary: 'Change the password: every session of the user ends, the caller gets a new pair',
@@ -55,9 +59,9 @@ export const accountRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, 
       body: PasswordChange,
       response: {
         200: described('The password is changed; the new pair of the session that replaces the caller\'s', TokenPair),
-        ...badRequest,
-        ...unauthorized,
-        403: described('The current password is wrong (the session stays valid)', ErrorReply)
+        ...authenticatedWithInput,
+        403: errorResponse('The current password is wrong (the session stays valid)', new WrongPasswordError()),
+        ...tooManyRequests(limits !== undefined)
       }
     }
   }, async (request, reply) => {

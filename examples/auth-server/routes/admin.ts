@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { UserNotFoundError } from '../errors.js'
 import { accessClaims, adminOnly } from '../guards.js'
-import { badRequest, described, ErrorReply, noContent, notAdmin, SessionSummaryList, UsernameParams, unauthorized } from '../schemas.js'
+import { authenticatedWithInput, described, errorResponse, noContent, notAdmin, SessionSummaryList, UsernameParams } from '../schemas.js'
 import type { User } from '../users/store.js'
 import { bearerAuth, type RouteDeps } from './deps.js'
 import { sessionSummary } from './sessions.js'
@@ -18,7 +18,7 @@ export const adminRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, us
     security: bearerAuth,
     params: UsernameParams
   }
-  const errors = { ...badRequest, ...unauthorized, ...notAdmin, 404: described('No user of that name', ErrorReply) }
+  const errors = { ...authenticatedWithInput, ...notAdmin, 404: errorResponse('No user of that name', new UserNotFoundError()) }
 
   async function target (username: string): Promise<User> {
     const user = await users.findByName(username)

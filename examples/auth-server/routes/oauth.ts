@@ -7,7 +7,7 @@ import type { RouteDeps } from './deps.js'
 /**
  * RFC 7009 token revocation. The token is its own credential: whoever holds it may revoke it, and nothing else is
  * asked. The answer is 200 for a revoked, unknown, expired or garbage token alike, so the endpoint tells nobody
- * whether a string is a live token. token_type_hint is ignored: the token's own `typ` claim says what it is.
+ * whether a string is a live token. token_type_hint is ignored: the key that signed the token says what it is.
  */
 export const oauthRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, limits }) => {
   app.post<{ Body: Static<typeof RevocationRequest> }>('/oauth/revoke', {
@@ -31,15 +31,12 @@ export const oauthRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth, li
     if (request.validationError !== undefined) {
       return reply.code(400).send({ error: 'invalid_request', error_description: request.validationError.message })
     }
-    const payload = auth.tokens.verify(request.body.token)
-    if (payload === undefined) return reply.code(200).send()
-    if (payload.typ === 'refresh' && typeof payload.sub === 'string' && typeof payload.sid === 'string') {
-      // RFC 7009 section 2.1: revoking a refresh token also invalidates the access tokens of the same grant.
-      await auth.endSession(payload.sub, payload.sid)
-    } else if (payload.typ !== 'access') {
-      return reply.code(400).send({ error: 'unsupported_token_type' })
-    }
-    await app.revoke(payload)
+    const token = auth.tokens.identify(request.body.token)
+    if (token.kind === 'invalid') return reply.code(200).send()
+    if (token.kind === 'unsupported') return reply.code(400).send({ error: 'unsupported_token_type' })
+    // RFC 7009 section 2.1: revoking a refresh token also invalidates the access tokens of the same grant.
+    if (token.kind === 'refresh') await auth.endSession(token.claims.sub, token.claims.sid)
+    await app.revoke(token.claims)
     return reply.code(200).send()
   })
 }

@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { SessionNotFoundError } from '../errors.js'
 import { accessClaims, accessOnly } from '../guards.js'
-import { badRequest, described, ErrorReply, noContent, SessionList, SessionParams, SessionSummary, unauthorized } from '../schemas.js'
+import { authenticated, authenticatedWithInput, described, errorResponse, noContent, SessionList, SessionParams, SessionSummary } from '../schemas.js'
 import type { SessionRecord } from '../sessions/store.js'
 import { bearerAuth, type RouteDeps } from './deps.js'
 
@@ -24,7 +24,7 @@ export const sessionRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth }
       tags: ['sessions'],
       summary: 'The user\'s live sessions, oldest first; `current` marks the caller\'s',
       security: bearerAuth,
-      response: { 200: described('The sessions', SessionList), ...unauthorized }
+      response: { 200: described('The sessions', SessionList), ...authenticated }
     }
   }, async (request) => {
     const { sub, sid } = accessClaims(request)
@@ -41,9 +41,8 @@ export const sessionRoutes: FastifyPluginAsync<RouteDeps> = async (app, { auth }
       params: SessionParams,
       response: {
         204: noContent('The session has ended'),
-        ...badRequest,
-        ...unauthorized,
-        404: described('The user has no such session', ErrorReply)
+        ...authenticatedWithInput,
+        404: errorResponse('The user has no such session', new SessionNotFoundError())
       }
     }
   }, async (request, reply) => {

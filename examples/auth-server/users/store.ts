@@ -6,8 +6,16 @@ export interface User {
   username: string
   passwordHash: string
   role: Role
-  /** The last revokeSubject cutoff (Unix seconds) of this user: tokens issued later must have a later iat. */
+  /**
+   * The last revokeSubject cutoff (Unix seconds) of this user: tokens issued later must have a later iat.
+   * TODO(lead): remove with iatFloor once revokeSubject() resolves only after the cutoff's second (claims helper).
+   */
   tokensCutoff: number
+  /**
+   * Raised with every password change. A login hands out its tokens only if it is unchanged since the password was
+   * checked, so a login with the old password in flight during a change never survives it.
+   */
+  credentialVersion: number
 }
 
 /**
@@ -19,15 +27,28 @@ export interface UserStore {
   create (username: string, passwordHash: string): Promise<User | undefined>
   findByName (username: string): Promise<User | undefined>
   findById (id: string): Promise<User | undefined>
-  setPasswordHash (id: string, passwordHash: string): Promise<void>
+  /** Sets the hash and raises credentialVersion, in one step; the new version. */
+  setPasswordHash (id: string, passwordHash: string): Promise<number>
+  /** Puts `previous` back, only while the hash is still `current` (a change undone); true when it did. */
+  restorePasswordHash (id: string, current: string, previous: string): Promise<boolean>
   /** Raises the user's tokensCutoff to `cutoff` (never lowers it). */
   raiseTokensCutoff (id: string, cutoff: number): Promise<void>
 }
 
+/** Who becomes the admin at registration. */
+export type AdminRule = { name: string } | 'first' | 'nobody'
+
 /**
- * Who is the admin: with `adminUsername` the user of that name and nobody else; without, the first user to register.
- * Naming the admin is the safer choice: otherwise whoever registers first on a fresh deployment gets the role.
+ * Who is the admin: with `adminUsername` the user of that name and nobody else; with `firstUserIsAdmin` (and no
+ * name) the first user to register; otherwise nobody. Never the first user by default: on a fresh deployment whoever
+ * registers first, an attacker racing the operator included, would get the role.
  */
-export function adminRule (adminUsername: string | undefined): { name: string } | 'first' {
-  return adminUsername === undefined ? 'first' : { name: adminUsername.toLowerCase() }
+export function adminRule (adminUsername: string | undefined, firstUserIsAdmin = false): AdminRule {
+  if (adminUsername !== undefined) return { name: adminUsername.toLowerCase() }
+  return firstUserIsAdmin ? 'first' : 'nobody'
+}
+
+/** Whether the user registering as `username` is the admin, for a rule other than 'first' (decided by the store). */
+export function namedAdmin (rule: Exclude<AdminRule, 'first'>, username: string): boolean {
+  return rule !== 'nobody' && username.toLowerCase() === rule.name
 }
