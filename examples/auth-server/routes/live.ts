@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { WebSocket } from 'ws'
 import { accessClaims, accessOnly } from '../guards.js'
-import { unauthorized } from '../schemas.js'
+import { authenticated } from '../schemas.js'
 import { asAccessClaims, type AccessPayload } from '../tokens.js'
 import { bearerAuth, type RouteDeps } from './deps.js'
 
@@ -138,7 +138,7 @@ export const liveRoutes: FastifyPluginAsync<RouteDeps> = async (app) => {
       security: bearerAuth,
       response: {
         200: Type.String({ description: 'A text/event-stream: `hello`, then `revoked` or `expired` as it ends' }),
-        ...unauthorized
+        ...authenticated
       }
     }
   }, async (request, reply) => {
