@@ -7,7 +7,7 @@ import type { TokenPayload } from './lib/claims.js'
 import { guardVerify } from './lib/guard.js'
 import { resolveOptions, type JwtRevokeOptions } from './lib/options.js'
 import { claimsObject } from './lib/payload.js'
-import { revocationApi, type RevocationApi, type RevokeSubjectOptions, type TokenOrPayload } from './lib/revoke.js'
+import { revocationApi, type RevocationApi, type RevokeSessionOptions, type RevokeSubjectOptions, type TokenOrPayload } from './lib/revoke.js'
 import { createStore, startStore } from './lib/stores/create.js'
 import { MirrorStore, type MirrorStatus } from './lib/stores/mirror.js'
 import { BurstLog, emptyStats, type RevocationStats } from './lib/stats.js'
@@ -16,13 +16,14 @@ import { keyFromFunction } from './lib/secret-function.js'
 import { jwtVerifiers, requestPrototype, type RequestVerify } from './lib/verifiers.js'
 
 export * as errors from './lib/errors.js'
+export { backchannelLogout, type BackchannelLogoutOptions } from './lib/backchannel-logout.js'
 export { MemoryStore, type MemoryStoreOptions } from './lib/stores/memory.js'
 export { DenyList, type DenyListOptions } from './lib/stores/deny-list.js'
 export { OptionsSchema } from './lib/options.js'
 export { RedisStore, type RedisStoreOptions } from './lib/stores/redis.js'
 export { MirrorStore, type MirrorStoreOptions, type MirrorStatus } from './lib/stores/mirror.js'
 export type { RevocationClaims, RevocationStore } from './lib/stores/store.js'
-export type { JwtRevokeOptions, RevokeSubjectOptions, TokenOrPayload, RevocationApi, RevocationStats, TokenPayload }
+export type { JwtRevokeOptions, RevokeSubjectOptions, RevokeSessionOptions, TokenOrPayload, RevocationApi, RevocationStats, TokenPayload }
 
 /** What app.jwtRevoke exposes besides the top-level decorators. */
 export interface JwtRevokeDecorator {
@@ -40,6 +41,11 @@ declare module 'fastify' {
     revoke (token: TokenOrPayload): Promise<void>
     /** Revokes every token of `sub` issued at or before `before` (default now); resolves with that cutoff (Unix seconds). */
     revokeSubject (sub: string, options?: RevokeSubjectOptions): Promise<number>
+    /**
+     * Revokes every token whose `sid` claim is `sid` (an OpenID Connect session) issued at or before `before` (default
+     * now); resolves with that cutoff (Unix seconds). Kept as long as a subject's cutoff.
+     */
+    revokeSession (sid: string, options?: RevokeSessionOptions): Promise<number>
     /** Whether a token is revoked (the string is decoded, not verified: asking changes nothing). */
     isRevoked (token: TokenOrPayload): Promise<boolean>
     /** onRequest handler: request.jwtVerify() (checked like every verification), answering 401 when it fails. */
@@ -112,6 +118,7 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   })
   fastify.decorate('revoke', api.revoke)
   fastify.decorate('revokeSubject', api.revokeSubject)
+  fastify.decorate('revokeSession', api.revokeSession)
   fastify.decorate('isRevoked', api.isRevoked)
   fastify.decorate('authenticate', authenticate)
   fastify.decorate('jwtRevoke', {

@@ -2,7 +2,7 @@ import type { JWT } from '@fastify/jwt'
 import type { FastifyBaseLogger } from 'fastify'
 import { readClaims } from './claims.js'
 import { asStoreError, describe, withDeadline } from './deadline.js'
-import { InvalidClaimError, InvalidTokenError } from './errors.js'
+import { InvalidClaimError, InvalidTokenError, UnsupportedSetupError } from './errors.js'
 import { claimsObject } from './payload.js'
 import { keyFromFunction } from './secret-function.js'
 import type { RevocationStats } from './stats.js'
@@ -17,9 +17,13 @@ export interface RevokeSubjectOptions {
   before?: number | Date
 }
 
+/** Options of revokeSession: the same as revokeSubject's. */
+export type RevokeSessionOptions = RevokeSubjectOptions
+
 export interface RevocationApi {
   revoke (token: TokenOrPayload): Promise<void>
   revokeSubject (sub: string, options?: RevokeSubjectOptions): Promise<number>
+  revokeSession (sid: string, options?: RevokeSessionOptions): Promise<number>
   isRevoked (token: TokenOrPayload): Promise<boolean>
 }
 
@@ -82,6 +86,12 @@ function verifierOf (jwts: readonly JWT[]): (token: string) => unknown {
   }
 }
 
+/** The store's revokeSession: a store written before sessions existed lacks it, which is the app's setup to fix. */
+function sessionWriter (store: RevocationStore): NonNullable<RevocationStore['revokeSession']> {
+  if (store.revokeSession === undefined) throw new UnsupportedSetupError('the revocation store has no revokeSession(), so it cannot revoke sessions')
+  return store.revokeSession.bind(store)
+}
+
 export function revocationApi (jwts: readonly JWT[], settings: RevokeSettings): RevocationApi {
   const { store, storeTimeout, log, stats } = settings
   const verifyString = verifierOf(jwts)
@@ -107,12 +117,23 @@ export function revocationApi (jwts: readonly JWT[], settings: RevokeSettings): 
     await write('revoke', () => store.revoke({ jti: claims.jti as string, sub: claims.sub }, ttl))
   }
 
-  async function revokeSubject (sub: string, options: RevokeSubjectOptions = {}): Promise<number> {
-    if (typeof sub !== 'string' || sub.length === 0) throw new InvalidClaimError('sub', 'it must be a non-empty string')
+  /** A subject's or a session's cutoff: same instant, same lifetime (the longest a token issued before it may live). */
+  async function writeCutoff (operation: string, claim: string, id: string, options: RevokeSubjectOptions,
+    put: (cutoff: number, ttl: number) => Promise<void>): Promise<number> {
+    if (typeof id !== 'string' || id.length === 0) throw new InvalidClaimError(claim, 'it must be a non-empty string')
     const { cutoff, ttl } = subjectCutoff(cutoffInstant(options.before, settings.clockSkew), settings)
     if (ttl <= 0) return cutoff
-    await write('revokeSubject', () => store.revokeSubject(sub, cutoff, ttl))
+    await write(operation, () => put(cutoff, ttl))
     return cutoff
+  }
+
+  async function revokeSubject (sub: string, options: RevokeSubjectOptions = {}): Promise<number> {
+    return await writeCutoff('revokeSubject', 'sub', sub, options, (cutoff, ttl) => store.revokeSubject(sub, cutoff, ttl))
+  }
+
+  async function revokeSession (sid: string, options: RevokeSessionOptions = {}): Promise<number> {
+    const put = sessionWriter(store)
+    return await writeCutoff('revokeSession', 'sid', sid, options, (cutoff, ttl) => put(sid, cutoff, ttl))
   }
 
   async function isRevoked (token: TokenOrPayload): Promise<boolean> {
@@ -125,7 +146,7 @@ export function revocationApi (jwts: readonly JWT[], settings: RevokeSettings): 
       throw new InvalidTokenError(describe(error))
     }
     const claims = readClaims(payload, false)
-    if (claims.jti === undefined && claims.sub === undefined) return false
+    if (claims.jti === undefined && claims.sub === undefined && claims.sid === undefined) return false
     try {
       return await withDeadline(Promise.resolve(store.isRevoked(claims)), storeTimeout)
     } catch (error) {
@@ -133,5 +154,5 @@ export function revocationApi (jwts: readonly JWT[], settings: RevokeSettings): 
     }
   }
 
-  return { revoke, revokeSubject, isRevoked }
+  return { revoke, revokeSubject, revokeSession, isRevoked }
 }

@@ -14,6 +14,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   jti: { type: 'string' },
   sub: { type: 'string' },
+  sid: { type: 'string' },
   exp: { type: 'string' },
   iat: { type: 'string' },
   before: { type: 'string' },
@@ -27,7 +28,8 @@ const COMMON: Flag[] = ['redis-url', 'key-prefix', 'clock-skew', 'json', 'help']
 const COMMAND_FLAGS = {
   revoke: ['jti', 'exp', 'sub', 'max-token-lifetime'],
   'revoke-subject': ['before', 'max-token-lifetime'],
-  check: ['jti', 'sub', 'iat'],
+  'revoke-session': ['before', 'max-token-lifetime'],
+  check: ['jti', 'sub', 'iat', 'sid'],
   stats: []
 } as const satisfies Record<string, Flag[]>
 
@@ -50,6 +52,7 @@ export type Command =
   | { name: 'revoke', target: Target, token: TokenRef }
   | { name: 'check', target: Target, token: TokenRef }
   | { name: 'revoke-subject', target: Target, sub: string, before: number | undefined }
+  | { name: 'revoke-session', target: Target, sid: string, before: number | undefined }
   | { name: 'stats', target: Target }
 
 // resolveOptions names the option it refuses; only these three can be refused, as the CLI passes no other.
@@ -81,16 +84,18 @@ function target (values: Values, env: Record<string, string | undefined>): Targe
 function tokenOf (name: 'revoke' | 'check', token: string | undefined, values: Values): TokenRef {
   const flags = name === 'revoke'
     ? { jti: values.jti, sub: values.sub, exp: seconds('exp', values.exp) }
-    : { jti: values.jti, sub: values.sub, iat: seconds('iat', values.iat) }
+    : { jti: values.jti, sub: values.sub, iat: seconds('iat', values.iat), sid: values.sid }
   const given = Object.entries(flags).filter(([, value]) => value !== undefined).map(([flag]) => `--${flag}`)
   if (token !== undefined && given.length > 0) throw new UsageError(`${name}: give a token or ${given.join(', ')}, not both`)
   if (token === undefined && name === 'revoke' && (flags.jti === undefined || values.exp === undefined)) {
     throw new UsageError('revoke needs a token, or --jti and --exp (the token\'s expiry, Unix seconds)')
   }
-  if (token === undefined && flags.jti === undefined && flags.sub === undefined) throw new UsageError('check needs a token, or --jti and/or --sub')
+  if (token === undefined && flags.jti === undefined && flags.sub === undefined && values.sid === undefined) {
+    throw new UsageError('check needs a token, or --jti and/or --sub (or --sid)')
+  }
   const payload = token === undefined ? flags : decodeToken(token)
   const claims = asUsage(() => readClaims(payload, name === 'revoke'))
-  if (claims.jti === undefined && claims.sub === undefined) throw new UsageError('the token has neither jti nor sub: no revocation can apply to it')
+  if (claims.jti === undefined && claims.sub === undefined && claims.sid === undefined) throw new UsageError('the token has neither jti nor sub nor sid: no revocation can apply to it')
   return { claims, decoded: token !== undefined }
 }
 
@@ -126,6 +131,11 @@ export function parseCommand (argv: string[], env: Record<string, string | undef
       const sub = onePositional(name, rest, true, 'subject') as string
       if (sub === '') throw new UsageError('revoke-subject needs a non-empty subject')
       return { name, target: target(values, env), sub, before: seconds('before', values.before) }
+    }
+    case 'revoke-session': {
+      const sid = onePositional(name, rest, true, 'session id') as string
+      if (sid === '') throw new UsageError('revoke-session needs a non-empty session id')
+      return { name, target: target(values, env), sid, before: seconds('before', values.before) }
     }
     case 'stats':
       if (rest.length > 0) throw new UsageError(`stats takes no arguments, got ${rest.join(' ')}`)

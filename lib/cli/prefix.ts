@@ -10,7 +10,7 @@ export async function prefixHasEntries (client: Redis, prefix: string): Promise<
   let cursor = '0'
   do {
     const [next, keys] = await client.scan(cursor, 'MATCH', match, 'COUNT', 1000)
-    if (keys.some((key) => key.endsWith(':cutoff') || key.includes('}:jti'))) return true
+    if (keys.some((key) => key.endsWith(':cutoff') || key.includes('}:jti') || key.endsWith('}:sid'))) return true
     cursor = next
   } while (cursor !== '0')
   return false

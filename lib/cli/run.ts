@@ -1,5 +1,5 @@
 import { parseCommand, type Command } from './args.js'
-import { check, revoke, revokeSubject } from './commands.js'
+import { check, revoke, revokeSession, revokeSubject } from './commands.js'
 import { HELP } from './help.js'
 import { writeError, writeOutcome, type Outcome, type Output } from './output.js'
 import { stats } from './stats.js'
@@ -14,6 +14,7 @@ function execute (command: Exclude<Command, { name: 'help' }>): Promise<Outcome>
   switch (command.name) {
     case 'revoke': return revoke(command.target, command.token)
     case 'revoke-subject': return revokeSubject(command.target, command.sub, command.before)
+    case 'revoke-session': return revokeSession(command.target, command.sid, command.before)
     case 'check': return check(command.target, command.token)
     case 'stats': return stats(command.target)
   }

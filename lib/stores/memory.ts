@@ -25,8 +25,8 @@ export class MemoryStore implements RevocationStore {
     return this.entries.size
   }
 
-  isRevoked ({ jti, sub, iat }: RevocationClaims): boolean {
-    return this.entries.has(jti === undefined ? undefined : tokenKey(jti, sub), sub, iat)
+  isRevoked ({ jti, sub, iat, sid }: RevocationClaims): boolean {
+    return this.entries.has(jti === undefined ? undefined : tokenKey(jti, sub), sub, iat, sid)
   }
 
   async revoke ({ jti, sub }: { jti: string, sub?: string | undefined }, ttlSeconds: number): Promise<void> {
@@ -35,5 +35,9 @@ export class MemoryStore implements RevocationStore {
 
   async revokeSubject (sub: string, cutoff: number, ttlSeconds: number): Promise<void> {
     this.entries.addCutoff(sub, cutoff, this.entries.now() + ttlSeconds * 1000)
+  }
+
+  async revokeSession (sid: string, cutoff: number, ttlSeconds: number): Promise<void> {
+    this.entries.addSession(sid, cutoff, this.entries.now() + ttlSeconds * 1000)
   }
 }

@@ -4,7 +4,7 @@ import type { Cluster, Redis } from 'ioredis'
 import type { Durability } from '../options.js'
 import { describe, withDeadline } from '../deadline.js'
 import { StoreUnavailableError } from '../errors.js'
-import { cutoffEntry, jtiEntry } from '../keys.js'
+import { cutoffEntry, jtiEntry, sessionEntry } from '../keys.js'
 import { DenyList } from './deny-list.js'
 import { parseMessage, type MirrorMessage, type Ping } from './mirror-message.js'
 import { Subscription } from './mirror-subscription.js'
@@ -36,6 +36,7 @@ const MAX_RETRY_BEATS = 30
 
 function add (list: DenyList, message: MirrorMessage, now: number): void {
   if (message[0] === 't') list.addToken(message[1], now + message[2] * 1000)
+  else if (message[0] === 's') list.addSession(message[1], message[2], now + message[3] * 1000)
   else list.addCutoff(message[1], message[2], now + message[3] * 1000)
 }
 
@@ -100,9 +101,10 @@ export class MirrorStore implements RevocationStore {
     return { synced: this.#synced, entries: this.#entries.size, lastSync: this.#lastSync }
   }
 
-  isRevoked ({ jti, sub, iat }: RevocationClaims): boolean {
+  isRevoked ({ jti, sub, iat, sid }: RevocationClaims): boolean {
     if (!this.#synced) throw new StoreUnavailableError('the Redis mirror is not in sync')
-    return this.#entries.has(jti === undefined ? undefined : jtiEntry(jti, sub), sub === undefined ? undefined : cutoffEntry(sub), iat)
+    return this.#entries.has(jti === undefined ? undefined : jtiEntry(jti, sub), sub === undefined ? undefined : cutoffEntry(sub), iat,
+      sid === undefined ? undefined : sessionEntry(sid))
   }
 
   async revoke (claims: { jti: string, sub?: string | undefined }, ttlSeconds: number): Promise<void> {
@@ -114,6 +116,11 @@ export class MirrorStore implements RevocationStore {
   async revokeSubject (sub: string, cutoff: number, ttlSeconds: number): Promise<void> {
     await this.writer.revokeSubject(sub, cutoff, ttlSeconds)
     this.#apply(['c', cutoffEntry(sub), cutoff, ttlSeconds])
+  }
+
+  async revokeSession (sid: string, cutoff: number, ttlSeconds: number): Promise<void> {
+    await this.writer.revokeSession(sid, cutoff, ttlSeconds)
+    this.#apply(['s', sessionEntry(sid), cutoff, ttlSeconds])
   }
 
   async close (): Promise<void> {
@@ -227,6 +234,7 @@ export class MirrorStore implements RevocationStore {
       const now = Date.now()
       await scanEntries(this.writer.client, this.writer.keyPrefix, (entry: ScannedEntry) => {
         if (entry.kind === 'token') fresh.addToken(entry.entry, now + entry.ttlMs)
+        else if (entry.kind === 'session') fresh.addSession(entry.entry, entry.cutoff, now + entry.ttlMs)
         else fresh.addCutoff(entry.entry, entry.cutoff, now + entry.ttlMs)
       })
       if (losses !== this.#subscription.losses) return false

@@ -1,10 +1,10 @@
 import { Command, type Cluster, type Pipeline, type Redis } from 'ioredis'
-import { entryKind, redisPrefix } from '../keys.js'
+import { entryKind, redisPrefix, type EntryKind } from '../keys.js'
 
 /** An entry (its key without any prefix) with its remaining TTL, and for a cutoff its value. */
 export type ScannedEntry =
   | { kind: 'token', entry: string, ttlMs: number }
-  | { kind: 'cutoff', entry: string, cutoff: number, ttlMs: number }
+  | { kind: 'cutoff' | 'session', entry: string, cutoff: number, ttlMs: number }
 
 // A key without TTL under our prefix was written by hand: keep it as long as any token could live.
 const NO_TTL_MS = 100 * 365 * 24 * 3600 * 1000
@@ -24,20 +24,20 @@ function raw (name: string, key: string): Command {
   return new Command(name, [key], { replyEncoding: 'utf8' })
 }
 
-interface Found { key: string, entry: string, kind: 'token' | 'cutoff' }
+interface Found { key: string, entry: string, kind: EntryKind }
 
 async function readBatch (node: Redis, found: Found[], onEntry: (entry: ScannedEntry) => void): Promise<void> {
   // pipeline() is typed as a plain chain of commands; sendCommand, which takes a command as built, is Pipeline's own.
   const pipeline = node.pipeline() as unknown as Pipeline
   for (const { key, kind } of found) {
-    if (kind === 'cutoff') pipeline.sendCommand(raw('get', key))
+    if (kind !== 'token') pipeline.sendCommand(raw('get', key))
     pipeline.sendCommand(raw('pttl', key))
   }
   // exec() answers null only for a discarded MULTI, which a plain pipeline never is.
   const replies = await pipeline.exec() as Array<[Error | null, unknown]>
   let at = 0
   for (const { entry, kind } of found) {
-    const cutoff = kind === 'cutoff' ? replies[at++]?.[1] : undefined
+    const cutoff = kind !== 'token' ? replies[at++]?.[1] : undefined
     const pttl = Number(replies[at++]?.[1])
     // A key that expired between SCAN and PTTL answers -2: it is handed on already expired, and dropped as such.
     const ttlMs = pttl === -1 ? NO_TTL_MS : pttl
