@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Algorithm } from 'fast-jwt'
 import { UnsupportedSetupError } from './errors.js'
-import { DEFAULT_ALGORITHMS, LogoutTokenError, logoutTokenValidator, type LogoutRequest } from './logout-token.js'
+import { DEFAULT_ALGORITHMS, logoutTokenValidator, type LogoutRequest, type LogoutTokenError } from './logout-token.js'
 
 /** Options of the back-channel logout receiver (OpenID Connect Back-Channel Logout 1.0). */
 export interface BackchannelLogoutOptions {
@@ -100,9 +100,10 @@ export async function backchannelLogout (fastify: FastifyInstance, options: Back
     try {
       logoutRequest = await validate(token)
     } catch (error) {
-      if (!(error instanceof LogoutTokenError)) throw error
-      request.log.warn({ reason: error.message }, 'jwt-revoke: refused a back-channel logout token')
-      return fail(reply, error.message)
+      // Only ever a LogoutTokenError: the validator wraps whatever failed (decoding, keys, discovery, claims).
+      const reason = (error as LogoutTokenError).message
+      request.log.warn({ reason }, 'jwt-revoke: refused a back-channel logout token')
+      return fail(reply, reason)
     }
     await logout(logoutRequest)
     request.log.info({ sid: logoutRequest.sid, sub: logoutRequest.sid === undefined ? logoutRequest.sub : undefined }, 'jwt-revoke: back-channel logout')

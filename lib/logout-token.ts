@@ -140,7 +140,9 @@ export function logoutTokenValidator (settings: LogoutTokenSettings): (token: st
     try {
       payload = await verify(token) as Record<string, unknown>
     } catch (error) {
-      throw new LogoutTokenError(describe(error))
+      // fast-jwt wraps what the key fetcher threw (no JWKS, an unknown kid, a discovery document of another issuer).
+      const cause = (error as { originalError?: unknown }).originalError
+      throw new LogoutTokenError(cause === undefined ? describe(error) : `${describe(error)} ${describe(cause)}`)
     }
     // fast-jwt checks that iat is not too old (maxAge); one from the future is checked here.
     if (typeof payload.iat !== 'number' || payload.iat > Date.now() / 1000 + settings.clockTolerance) {
