@@ -21,6 +21,12 @@ export interface BackchannelLogoutOptions {
   clockTolerance?: number
   /** Milliseconds a fetched key is cached; default 600 000. A token naming an unknown kid fetches the JWKS again. */
   jwksCacheTtl?: number
+  /**
+   * 'session' (default): a logout token naming a session (`sid`) revokes that session's tokens, and one naming only a
+   * subject revokes every token of the subject. 'subject': every logout revokes all the subject's tokens, for a
+   * provider whose access tokens carry no `sid` (a session revocation would not reach them).
+   */
+  revoke?: 'session' | 'subject'
 }
 
 const FORM = 'application/x-www-form-urlencoded'
@@ -61,6 +67,7 @@ export async function backchannelLogout (fastify: FastifyInstance, options: Back
     throw new UnsupportedSetupError('backchannelLogout needs the audience (this client\'s id at the provider)')
   }
   const clockTolerance = options.clockTolerance ?? 60
+  const bySubject = options.revoke === 'subject'
   const validate = logoutTokenValidator({
     issuer: options.issuer,
     audience,
@@ -84,8 +91,8 @@ export async function backchannelLogout (fastify: FastifyInstance, options: Back
     if (await store.isRevoked(seen)) return
     // Before is the provider's own instant (its clock signs the access tokens too); never ahead of this server's clock.
     const before = Math.min(request.iat, Date.now() / 1000)
-    if (request.sid !== undefined) await fastify.revokeSession(request.sid, { before })
-    else await fastify.revokeSubject(request.sub as string, { before })
+    if (request.sub !== undefined && (request.sid === undefined || bySubject)) await fastify.revokeSubject(request.sub, { before })
+    else await fastify.revokeSession(request.sid as string, { before })
     const ttl = Math.ceil(request.exp + clockTolerance - Date.now() / 1000)
     if (ttl > 0) await store.revoke(seen, ttl)
   }

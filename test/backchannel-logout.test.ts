@@ -86,6 +86,17 @@ t.test('a logout token with only sub revokes every token of the subject issued u
   t.equal(await status(app, accessToken({ sub: 'user-2', sid: 'c', iat: logoutIat + 1 })), 200, 'a login after the logout passes: the cutoff is the logout token\'s iat')
 })
 
+t.test("revoke: 'subject' revokes every token of the subject even when the logout names a session", async (t) => {
+  const app = await resourceServer(t, { revoke: 'subject' })
+  const noSid = accessToken({ sub: 'user-5', sid: undefined, iat: now() - 30 })
+  const otherSession = accessToken({ sub: 'user-5', sid: 'other', iat: now() - 30 })
+  t.equal((await post(app, form(provider.logoutToken({ sub: 'user-5', sid: 's5', iat: now() - 10 })))).status, 200)
+  t.equal(await status(app, noSid), 401, 'an access token without sid is reached')
+  t.equal(await status(app, otherSession), 401)
+  t.equal((await post(app, form(provider.logoutToken({ sub: undefined, sid: 'only-sid' })))).status, 200, 'a logout naming only a session still revokes it')
+  t.equal(await app.isRevoked({ sid: 'only-sid', iat: now() - 20 }), true)
+})
+
 t.test('a replayed logout token changes nothing', async (t) => {
   const app = await resourceServer(t)
   const token = provider.logoutToken({ sub: 'user-4', sid: undefined, iat: now() - 20 })
