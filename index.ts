@@ -33,6 +33,8 @@ export interface JwtRevokeDecorator {
   check (request: FastifyRequest, payload: unknown): Promise<void>
   /** A snapshot of the counters: checks, refusals, revocations, store errors, fail-open passes (and the mirror's state). */
   stats (): RevocationStats & { mirror?: MirrorStatus }
+  /** revoke, revokeSubject, revokeSession and isRevoked under these names, whatever the app's decorators are called. */
+  revocations: RevocationApi
 }
 
 declare module 'fastify' {
@@ -124,7 +126,8 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   fastify.decorate('jwtRevoke', {
     store,
     check: (request: FastifyRequest, payload: unknown) => checkPayload(policy, request, claimsObject(payload)),
-    stats: () => store instanceof MirrorStore ? { ...stats, mirror: store.status() } : { ...stats }
+    stats: () => store instanceof MirrorStore ? { ...stats, mirror: store.status() } : { ...stats },
+    revocations: api
   } satisfies JwtRevokeDecorator)
 }
 

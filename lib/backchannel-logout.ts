@@ -60,7 +60,7 @@ function logoutTokenOf (body: unknown): string | undefined {
  * issuer and this client's id.
  */
 export async function backchannelLogout (fastify: FastifyInstance, options: BackchannelLogoutOptions): Promise<void> {
-  if (!fastify.hasDecorator('revokeSession')) throw new UnsupportedSetupError('register fastify-jwt-revoke before backchannelLogout')
+  if (!fastify.hasDecorator('jwtRevoke')) throw new UnsupportedSetupError('register fastify-jwt-revoke before backchannelLogout')
   if (typeof options.issuer !== 'string' || options.issuer === '') throw new UnsupportedSetupError('backchannelLogout needs the provider\'s issuer')
   const audience = options.audience
   if (typeof audience === 'string' ? audience === '' : !Array.isArray(audience) || audience.length === 0) {
@@ -77,7 +77,8 @@ export async function backchannelLogout (fastify: FastifyInstance, options: Back
     clockTolerance,
     jwksCacheTtl: options.jwksCacheTtl ?? 600_000
   })
-  const store = fastify.jwtRevoke.store
+  // The plugin's own API (its store deadline, logs and counters), whatever names the app gave its decorators.
+  const api = fastify.jwtRevoke.revocations
 
   // The form parser lives in this plugin's own context: the app's other routes are left as they are.
   if (!fastify.hasContentTypeParser(FORM)) {
@@ -87,14 +88,14 @@ export async function backchannelLogout (fastify: FastifyInstance, options: Back
   }
 
   async function logout (request: LogoutRequest): Promise<void> {
-    const seen = { jti: request.jti, sub: SEEN + request.iss }
-    if (await store.isRevoked(seen)) return
+    const seen = { jti: request.jti, sub: SEEN + request.iss, exp: request.exp + clockTolerance }
+    if (await api.isRevoked(seen)) return
     // Before is the provider's own instant (its clock signs the access tokens too); never ahead of this server's clock.
     const before = Math.min(request.iat, Date.now() / 1000)
-    if (request.sub !== undefined && (request.sid === undefined || bySubject)) await fastify.revokeSubject(request.sub, { before })
-    else await fastify.revokeSession(request.sid as string, { before })
-    const ttl = Math.ceil(request.exp + clockTolerance - Date.now() / 1000)
-    if (ttl > 0) await store.revoke(seen, ttl)
+    if (request.sub !== undefined && (request.sid === undefined || bySubject)) await api.revokeSubject(request.sub, { before })
+    else await api.revokeSession(request.sid as string, { before })
+    // Kept until the logout token expires (plus the plugin's clock skew): past it, the token is refused anyway.
+    await api.revoke(seen)
   }
 
   fastify.post(options.path ?? '/backchannel-logout', { bodyLimit: BODY_LIMIT }, async (request: FastifyRequest, reply: FastifyReply) => {

@@ -10,6 +10,8 @@ import { BACKCHANNEL_LOGOUT_EVENT } from '../lib/logout-token.js'
 import { bearer, collectLogs } from './helpers/app.js'
 import { makeKey, startFakeProvider } from './helpers/fake-provider.js'
 
+// Keys are generated and servers started at load: slow on a busy 2-core machine.
+t.setTimeout(120_000)
 const AUDIENCE = 'resource-server'
 const now = (): number => Math.floor(Date.now() / 1000)
 

@@ -9,6 +9,8 @@ import jwtRevoke, { backchannelLogout } from '../index.js'
 import { bearer } from './helpers/app.js'
 import { startFakeProvider } from './helpers/fake-provider.js'
 
+// Keys are generated and servers started at load: slow on a busy 2-core machine.
+t.setTimeout(120_000)
 const AUDIENCE = 'jwks-api'
 const provider = await startFakeProvider(AUDIENCE)
 t.teardown(() => provider.close())

@@ -5,7 +5,8 @@ import Fastify, { type FastifyInstance, type FastifyRequest, type onRequestHookH
 import t from 'tap'
 import jwtRevoke, {
   MemoryStore, RedisStore, errors, trusted,
-  type JwtRevokeOptions, type MirrorStatus, type RevocationStats, type RevocationStore, type RevokeSubjectOptions
+  type JwtRevokeOptions, type MirrorStatus, type RevocationStats, type RevocationStore, type RevokeSubjectOptions,
+  backchannelLogout, type BackchannelLogoutOptions, type RevocationApi, type RevokeSessionOptions
 } from '../index.js'
 import { SECRET } from './helpers/app.js'
 
@@ -19,6 +20,11 @@ assertType<Equal<FastifyInstance['authenticate'], onRequestHookHandler>>(true)
 assertType<Equal<FastifyInstance['jwtRevoke']['store'], RevocationStore>>(true)
 assertType<Equal<ReturnType<FastifyInstance['jwtRevoke']['stats']>, RevocationStats & { mirror?: MirrorStatus }>>(true)
 assertType<Equal<FastifyRequest['revokeToken'], () => Promise<void>>>(true)
+assertType<Equal<FastifyInstance['revokeSession'], (sid: string, options?: RevokeSessionOptions) => Promise<number>>>(true)
+assertType<Equal<FastifyInstance['jwtRevoke']['revocations'], RevocationApi>>(true)
+assertType<Equal<BackchannelLogoutOptions['revoke'], 'session' | 'subject' | undefined>>(true)
+// @ts-expect-error the receiver needs the provider's issuer
+const noIssuer: BackchannelLogoutOptions = { audience: 'client' }
 assertType<Equal<JwtRevokeOptions['onStoreError'], 'deny' | 'allow' | undefined>>(true)
 assertType<Equal<JwtRevokeOptions['storeTimeout'], number | undefined>>(true)
 
@@ -39,6 +45,9 @@ t.test('the exported values match their types', async (t) => {
   await app.ready()
   t.type(app.revoke, 'function')
   t.type(app.revokeSubject, 'function')
+  t.type(app.revokeSession, 'function')
+  t.type(backchannelLogout, 'function')
+  t.same(noIssuer, { audience: 'client' })
   t.type(app.isRevoked, 'function')
   t.type(app.authenticate, 'function')
   t.type(trusted, 'function')
