@@ -5,10 +5,11 @@ import fastifyJwt, { type JwtHeader, type TokenOrHeader } from '@fastify/jwt'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import buildGetJwks from 'get-jwks'
 import t, { type Test } from 'tap'
-import jwtRevoke, { backchannelLogout, type BackchannelLogoutOptions } from '../index.js'
+import jwtRevoke, { backchannelLogout, type BackchannelLogoutOptions, type JwtRevokeOptions } from '../index.js'
 import { BACKCHANNEL_LOGOUT_EVENT } from '../lib/logout-token.js'
 import { bearer, collectLogs } from './helpers/app.js'
 import { makeKey, startFakeProvider } from './helpers/fake-provider.js'
+import { freePort } from './helpers/redis-server.js'
 
 // Keys are generated and servers started at load: slow on a busy 2-core machine.
 t.setTimeout(120_000)
@@ -22,7 +23,8 @@ t.teardown(() => provider.close())
  * A resource server as apps build one: @fastify/jwt verifying the provider's access tokens with get-jwks (RS256 and
  * ES256, typed at+jwt), the plugin, and the receiver.
  */
-async function resourceServer (t: Test, receiver: Partial<BackchannelLogoutOptions> = {}, before?: (app: FastifyInstance) => Promise<void>): Promise<FastifyInstance> {
+async function resourceServer (t: Test, receiver: Partial<BackchannelLogoutOptions> = {}, before?: (app: FastifyInstance) => Promise<void>,
+  plugin: JwtRevokeOptions = { store: 'memory' }): Promise<FastifyInstance> {
   const app = Fastify({ logger: collectLogs('info').logger })
   await before?.(app)
   const getJwks = buildGetJwks({ jwksPath: 'keys/jwks.json' })
@@ -35,7 +37,7 @@ async function resourceServer (t: Test, receiver: Partial<BackchannelLogoutOptio
     },
     verify: { allowedIss: provider.issuer, allowedAud: AUDIENCE, algorithms: ['RS256', 'ES256'] }
   })
-  await app.register(jwtRevoke, { store: 'memory' })
+  await app.register(jwtRevoke, plugin)
   await app.register(backchannelLogout, { issuer: provider.issuer, audience: AUDIENCE, ...receiver })
   app.get('/me', { onRequest: [app.authenticate] }, async (request) => request.user)
   await app.ready()
@@ -213,6 +215,15 @@ t.test('an app that parses forms itself (@fastify/formbody) keeps its parser; th
   t.equal(await send(`${form('a')}&${form('b')}`), 400, 'a repeated logout_token is refused')
   t.equal(await send(form(provider.logoutToken({ sid: 'fb' }))), 200)
   t.equal(await status(app, session), 401)
+})
+
+t.test('a store that does not answer: 503, no-store, so the provider can tell it from a refused token', async (t) => {
+  const deadRedis = `redis://127.0.0.1:${await freePort()}`
+  const app = await resourceServer(t, {}, undefined, { store: 'redis', redis: deadRedis, storeTimeout: 200 })
+  const answer = await post(app, form(provider.logoutToken({ sid: 'unreachable' })))
+  t.equal(answer.status, 503)
+  t.equal(answer.json?.code, 'FST_JWT_REVOKE_STORE_UNAVAILABLE')
+  t.equal(answer.cacheControl, 'no-store')
 })
 
 t.test('set-up mistakes are told at register', async (t) => {
