@@ -4,7 +4,7 @@
 // logout, confirmed by its form); the provider POSTs its logout token, and both instances refuse that session's tokens
 // while the user's other session goes on.
 import { createServer, type Server } from 'node:http'
-import { generateKeyPairSync } from 'node:crypto'
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import Provider from 'oidc-provider'
 import * as client from 'openid-client'
@@ -163,19 +163,45 @@ t.test('a logout at the provider ends that session on every instance, and leaves
   t.equal(await me(instances[0]!, third.accessToken), 200, 'a new login works')
 })
 
-t.test('logout tokens the provider did not sign, or not for this client, revoke nothing', async (t) => {
+t.test('bad logout tokens (wrong key, issuer, audience; no events; a nonce; neither sub nor sid; too old; not a JWT): 400, nothing revoked', async (t) => {
   const session = await login('bob')
   const sid = (JSON.parse(Buffer.from(session.accessToken.split('.')[1] as string, 'base64url').toString()) as { sid: string }).sid
-  const stranger = makeKey('rsa-key', 'RS256')
   const { createSigner } = await import('fast-jwt')
-  const forge = (claims: Record<string, unknown>): string => createSigner({
-    key: stranger.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, algorithm: 'RS256', kid: 'rsa-key', expiresIn: 60_000, header: { alg: 'RS256', typ: 'logout+jwt' }
-  })({ iss: issuer, aud: CLIENT_ID, jti: crypto.randomUUID(), sub: 'bob', sid, events: { 'http://schemas.openid.net/event/backchannel-logout': {} }, ...claims })
-  for (const token of [forge({}), 'not-a-jwt']) {
+  // The provider's own signing key (the test configured it): every token below fails one check only.
+  const providerKey = createPrivateKey({ key: rsa, format: 'jwk' }).export({ format: 'pem', type: 'pkcs8' }) as string
+  const strangerKey = makeKey('rsa-key', 'RS256').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string
+  const sign = (claims: Record<string, unknown>, key = providerKey): string => {
+    const payload: Record<string, unknown> = {
+      iss: issuer,
+      aud: CLIENT_ID,
+      iat: Math.floor(Date.now() / 1000),
+      jti: crypto.randomUUID(),
+      sub: 'bob',
+      sid,
+      events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+      ...claims
+    }
+    for (const [name, value] of Object.entries(payload)) if (value === undefined) delete payload[name]
+    return createSigner({ key, algorithm: 'RS256', kid: 'rsa-key', expiresIn: 3_600_000, header: { alg: 'RS256', typ: 'logout+jwt' } })(payload)
+  }
+  const bad: Array<[string, string]> = [
+    ['wrong key', sign({}, strangerKey)],
+    ['wrong issuer', sign({ iss: 'https://other-provider.example' })],
+    ['wrong audience', sign({ aud: 'another-client' })],
+    ['no events', sign({ events: undefined })],
+    ['a nonce', sign({ nonce: 'n' })],
+    ['neither sub nor sid', sign({ sub: undefined, sid: undefined })],
+    ['too old', sign({ iat: Math.floor(Date.now() / 1000) - 3000 })],
+    ['not a JWT', 'not-a-jwt']
+  ]
+  for (const [name, token] of bad) {
     const response = await fetch(`${apiUrl}/backchannel-logout`, { method: 'POST', body: new URLSearchParams({ logout_token: token }) })
-    t.equal(response.status, 400)
-    t.equal(response.headers.get('cache-control'), 'no-store')
-    t.equal((await response.json() as { error: string }).error, 'invalid_request')
+    t.equal(response.status, 400, name)
+    t.equal(response.headers.get('cache-control'), 'no-store', name)
+    t.equal((await response.json() as { error: string }).error, 'invalid_request', name)
   }
   for (const app of instances) t.equal(await me(app, session.accessToken), 200, 'nothing revoked')
+  const good = await fetch(`${apiUrl}/backchannel-logout`, { method: 'POST', body: new URLSearchParams({ logout_token: sign({}) }) })
+  t.equal(good.status, 200, 'the same token with nothing wrong is accepted (the failures above were each for one reason)')
+  for (const app of instances) t.equal(await me(app, session.accessToken), 401)
 })
