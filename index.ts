@@ -8,7 +8,7 @@ import type { TokenPayload } from './lib/claims.js'
 import { guardVerify } from './lib/guard.js'
 import { resolveOptions, type JwtRevokeOptions } from './lib/options.js'
 import { claimsObject } from './lib/payload.js'
-import { revocationApi, type RevocationApi, type RevokeSubjectOptions, type TokenOrPayload } from './lib/revoke.js'
+import { revocationApi, type RevocationApi, type RevokeSessionOptions, type RevokeSubjectOptions, type TokenOrPayload } from './lib/revoke.js'
 import { announceStore, createStore, startStore } from './lib/stores/create.js'
 import { BurstLog, emptyStats, type RevocationStats } from './lib/stats.js'
 import type { RevocationStore, StoreStatus } from './lib/stores/store.js'
@@ -18,13 +18,14 @@ import type { RevokedListener, WatchOptions, WatchStatus } from './lib/watch/hub
 import { watching } from './lib/watch/setup.js'
 
 export * as errors from './lib/errors.js'
+export { backchannelLogout, type BackchannelLogoutOptions } from './lib/backchannel-logout.js'
 export { MemoryStore, type MemoryStoreOptions } from './lib/stores/memory.js'
 export { DenyList, type DenyListOptions } from './lib/stores/deny-list.js'
 export { OptionsSchema } from './lib/options.js'
 export { RedisStore, type RedisStoreOptions } from './lib/stores/redis.js'
 export { MirrorStore, type MirrorStoreOptions, type MirrorStatus } from './lib/stores/mirror.js'
 export type { RevocationClaims, RevocationStore, StoreStatus } from './lib/stores/store.js'
-export type { JwtRevokeOptions, RevokeSubjectOptions, TokenOrPayload, RevocationApi, RevocationStats, TokenPayload }
+export type { JwtRevokeOptions, RevokeSubjectOptions, RevokeSessionOptions, TokenOrPayload, RevocationApi, RevocationStats, TokenPayload }
 export type { Revoked, RevokedListener, WatchOptions, WatchStatus } from './lib/watch/hub.js'
 export type { RevokedReason } from './lib/watch/kinds.js'
 
@@ -44,6 +45,8 @@ export interface JwtRevokeDecorator {
   watch (payload: Record<string, unknown>, listener: RevokedListener, options?: WatchOptions): () => void
   /** How many tokens are watched, whether every revocation is heard now, and how often that was lost. */
   watchStatus (): WatchStatus
+  /** revoke, revokeSubject, revokeSession and isRevoked under these names, whatever the app's decorators are called. */
+  revocations: RevocationApi
 }
 
 declare module 'fastify' {
@@ -52,6 +55,11 @@ declare module 'fastify' {
     revoke (token: TokenOrPayload): Promise<void>
     /** Revokes every token of `sub` issued at or before `before` (default now); resolves with that cutoff (Unix seconds). */
     revokeSubject (sub: string, options?: RevokeSubjectOptions): Promise<number>
+    /**
+     * Revokes every token whose `sid` claim is `sid` (an OpenID Connect session) issued at or before `before` (default
+     * now); resolves with that cutoff (Unix seconds). Kept as long as a subject's cutoff.
+     */
+    revokeSession (sid: string, options?: RevokeSessionOptions): Promise<number>
     /** Whether a token is revoked (the string is decoded, not verified: asking changes nothing). */
     isRevoked (token: TokenOrPayload): Promise<boolean>
     /** onRequest handler: request.jwtVerify() (checked like every verification), answering 401 when it fails. */
@@ -129,6 +137,7 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   })
   decorate('revoke', api.revoke)
   decorate('revokeSubject', api.revokeSubject)
+  decorate('revokeSession', api.revokeSession)
   decorate('isRevoked', api.isRevoked)
   decorate('authenticate', authenticate)
   decorate('jwtRevoke', {
@@ -136,7 +145,8 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
     check: (request: FastifyRequest, payload: unknown) => checkPayload(policy, request, claimsObject(payload)),
     stats: () => store.status === undefined ? { ...stats } : { ...stats, mirror: store.status() },
     watch: watches.watch,
-    watchStatus: () => watches.hub?.status() ?? { watched: 0, live: false, gaps: 0, rechecks: 0, pending: 0 }
+    watchStatus: () => watches.hub?.status() ?? { watched: 0, live: false, gaps: 0, rechecks: 0, pending: 0 },
+    revocations: { revoke: api.revoke, revokeSubject: api.revokeSubject, revokeSession: api.revokeSession, isRevoked: api.isRevoked }
   } satisfies JwtRevokeDecorator)
 }
 

@@ -48,8 +48,8 @@ function storeFailed (policy: CheckPolicy, error: unknown, request: FastifyReque
  * deadline is logged, then throws FST_JWT_REVOKE_STORE_UNAVAILABLE under 'deny', or lets the token pass under 'allow'.
  */
 export function isRefused (policy: CheckPolicy, claims: RevocableClaims, request: FastifyRequest): boolean | Promise<boolean> {
-  // Nothing to look up: a token with neither id nor subject can only pass (requireJti refuses it before this).
-  if (claims.jti === undefined && claims.sub === undefined) return false
+  // Nothing to look up: a token with neither id, subject nor session can only pass (requireJti refuses it before this).
+  if (claims.jti === undefined && claims.sub === undefined && claims.sid === undefined) return false
   policy.stats.checks++
   let answer: boolean | Promise<boolean>
   try {

@@ -7,6 +7,7 @@ import { unixSecondsProblem } from './ttl.js'
 export interface TokenPayload {
   jti?: unknown
   sub?: unknown
+  sid?: unknown
   iat?: unknown
   exp?: unknown
   [claim: string]: unknown
@@ -18,7 +19,7 @@ export interface TokenPayload {
  */
 export type RevocableClaims = RevocationClaims
 
-function optionalString (payload: TokenPayload, name: 'jti' | 'sub'): string | undefined {
+function optionalString (payload: TokenPayload, name: 'jti' | 'sub' | 'sid'): string | undefined {
   const value = payload[name]
   if (value === undefined) return undefined
   if (typeof value !== 'string' || value.length === 0) throw new InvalidClaimError(name, 'it must be a non-empty string')
@@ -32,7 +33,13 @@ function optionalNumericDate (payload: TokenPayload, name: 'iat' | 'exp'): numbe
   return value
 }
 
-/** Reads and type-checks jti, sub, iat and exp; throws FST_JWT_REVOKE_INVALID_CLAIM or, when required, FST_JWT_REVOKE_NO_JTI. */
+/** The OpenID Connect session id (`sid`), type-checked like jti and sub. */
+function sessionOf (payload: TokenPayload): { sid?: string } {
+  const sid = optionalString(payload, 'sid')
+  return sid === undefined ? {} : { sid }
+}
+
+/** Reads and type-checks jti, sub, iat, exp and sid; throws FST_JWT_REVOKE_INVALID_CLAIM or, when required, FST_JWT_REVOKE_NO_JTI. */
 export function readClaims (payload: unknown, requireJti: boolean): RevocationClaims {
   if (typeof payload !== 'object' || payload === null) throw new InvalidClaimError('payload', 'it must be a JSON object')
   const claims = payload as TokenPayload
@@ -42,7 +49,9 @@ export function readClaims (payload: unknown, requireJti: boolean): RevocationCl
     jti,
     sub: optionalString(claims, 'sub'),
     iat: optionalNumericDate(claims, 'iat'),
-    exp: optionalNumericDate(claims, 'exp')
+    exp: optionalNumericDate(claims, 'exp'),
+    // Only written out when present: a token without session reads exactly as before.
+    ...sessionOf(claims)
   }
 }
 

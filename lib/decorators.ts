@@ -2,14 +2,14 @@ import type { FastifyInstance } from 'fastify'
 import { DecoratorExistsError } from './errors.js'
 
 /** The decorators an app may rename or skip with the `decorators` option (for one of its own, or another plugin's). */
-export type RenamableDecorator = 'authenticate' | 'revoke' | 'revokeSubject' | 'isRevoked' | 'revokeToken'
+export type RenamableDecorator = 'authenticate' | 'revoke' | 'revokeSubject' | 'revokeSession' | 'isRevoked' | 'revokeToken'
 
 /** The `decorators` option: a decorator's name, or false to leave it out. */
 export type DecoratorNames = Partial<Record<RenamableDecorator, string | false>>
 
 type Decorator = RenamableDecorator | 'jwtRevoke'
 
-const ORDER: Decorator[] = ['jwtRevoke', 'authenticate', 'revoke', 'revokeSubject', 'isRevoked', 'revokeToken']
+const ORDER: Decorator[] = ['jwtRevoke', 'authenticate', 'revoke', 'revokeSubject', 'revokeSession', 'isRevoked', 'revokeToken']
 
 /** Adds one of the plugin's decorators under the name the app chose, or not at all when it chose false. */
 export type Decorate = (decorator: Decorator, value: unknown) => void

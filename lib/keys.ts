@@ -9,7 +9,7 @@ export function encodeId (id: string): string {
   return PLAIN_ID.test(id) ? id : '~' + createHash('sha256').update(id, 'utf8').digest('base64url')
 }
 
-// An entry is a key without any prefix: '{S}:jti:J', '{J}:jti' or '{S}:cutoff'. Mirrors hold entries and writers
+// An entry is a key without any prefix: '{S}:jti:J', '{J}:jti', '{S}:cutoff' or '{SID}:sid'. Mirrors hold entries and writers
 // publish entries, so a mirror, a lookup instance and the CLI agree on an entry whatever prefixes each one's client
 // adds in front of it.
 
@@ -25,6 +25,17 @@ export function cutoffEntry (sub: string): string {
   return `{${encodeId(sub)}}:cutoff`
 }
 
+// A session's cutoff is filed under the session id's own hash tag: a logout names the session, often without its
+// subject, so the key cannot depend on the subject. On Redis Cluster it may live in another slot than the token's
+// other keys (see RedisStore.isRevoked).
+export function sessionEntry (sid: string): string {
+  return `{${encodeId(sid)}}:sid`
+}
+
+export function sessionKey (prefix: string, sid: string): string {
+  return prefix + sessionEntry(sid)
+}
+
 export function jtiKey (prefix: string, jti: string, sub: string | undefined): string {
   return prefix + jtiEntry(jti, sub)
 }
@@ -36,14 +47,15 @@ export function cutoffKey (prefix: string, sub: string): string {
 // An encoded id: a kept id, or '~' and a SHA-256 in base64url (43 characters). Neither holds ':', '{' or '}', so the
 // kind of an entry is read from its shape alone, whatever the ids are ('cutoff', 'jti', colons, braces, hashes).
 const ENCODED_ID = '(?:[A-Za-z0-9_.@=+-]{1,128}|~[A-Za-z0-9_-]{43})'
-const ENTRY = new RegExp(`^\\{${ENCODED_ID}\\}:(?:jti(?::${ENCODED_ID})?|(cutoff))$`)
+const ENTRY = new RegExp(`^\\{${ENCODED_ID}\\}:(?:jti(?::${ENCODED_ID})?|(cutoff)|(sid))$`)
 
-export type EntryKind = 'token' | 'cutoff'
+export type EntryKind = 'token' | 'cutoff' | 'session'
 
 /** What an entry is, or undefined for anything this package never writes (another app's key under the same prefix). */
 export function entryKind (entry: string): EntryKind | undefined {
   const match = ENTRY.exec(entry)
   if (match === null) return undefined
+  if (match[2] !== undefined) return 'session'
   return match[1] === undefined ? 'token' : 'cutoff'
 }
 

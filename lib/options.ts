@@ -54,6 +54,7 @@ export const OptionsSchema = Type.Object({
     authenticate: DecoratorName,
     revoke: DecoratorName,
     revokeSubject: DecoratorName,
+    revokeSession: DecoratorName,
     isRevoked: DecoratorName,
     revokeToken: DecoratorName
   }, { additionalProperties: false }))

@@ -2,7 +2,7 @@ import type { JWT } from '@fastify/jwt'
 import type { FastifyBaseLogger } from 'fastify'
 import { claimsOfArgument, readClaims } from './claims.js'
 import { asStoreError, describe, withDeadline } from './deadline.js'
-import { InvalidArgumentError, InvalidTokenError } from './errors.js'
+import { InvalidArgumentError, InvalidTokenError, UnsupportedSetupError } from './errors.js'
 import { claimsObject } from './payload.js'
 import { keyFromFunction } from './secret-function.js'
 import type { RevocationStats } from './stats.js'
@@ -23,9 +23,13 @@ export interface RevokeSubjectOptions {
   before?: number | Date
 }
 
+/** Options of revokeSession: the same as revokeSubject's. */
+export type RevokeSessionOptions = RevokeSubjectOptions
+
 export interface RevocationApi {
   revoke (token: TokenOrPayload): Promise<void>
   revokeSubject (sub: string, options?: RevokeSubjectOptions): Promise<number>
+  revokeSession (sid: string, options?: RevokeSessionOptions): Promise<number>
   isRevoked (token: TokenOrPayload): Promise<boolean>
 }
 
@@ -45,13 +49,13 @@ const IGNORE_EXPIRATION = { ignoreExpiration: true }
 const EXPIRED = Symbol('expired')
 
 /**
- * The `before` of a revokeSubject, in Unix seconds; a bad one is the application's mistake (FST_JWT_REVOKE_INVALID_ARGUMENT).
+ * The `before` of a revokeSubject or revokeSession, in Unix seconds; a bad one is the application's mistake (FST_JWT_REVOKE_INVALID_ARGUMENT).
  */
-function cutoffInstant (before: number | Date | undefined, clockSkew: number): number | undefined {
+function cutoffInstant (operation: string, before: number | Date | undefined, clockSkew: number): number | undefined {
   if (before === undefined) return undefined
   const seconds = before instanceof Date ? before.getTime() / 1000 : before
   const problem = typeof seconds === 'number' ? cutoffProblem(seconds, clockSkew) : 'must be a Date or Unix seconds'
-  if (problem !== undefined) throw new InvalidArgumentError('revokeSubject', `"before" ${problem}`)
+  if (problem !== undefined) throw new InvalidArgumentError(operation, `"before" ${problem}`)
   return seconds
 }
 
@@ -96,6 +100,12 @@ function verifierOf (jwts: readonly JWT[]): (token: string) => unknown {
   }
 }
 
+/** The store's revokeSession: a store written before sessions existed lacks it, which is the app's setup to fix. */
+function sessionWriter (store: RevocationStore): NonNullable<RevocationStore['revokeSession']> {
+  if (store.revokeSession === undefined) throw new UnsupportedSetupError('the revocation store has no revokeSession(), so it cannot revoke sessions')
+  return store.revokeSession.bind(store)
+}
+
 /** The API, and revokeVerified for request.revokeToken(): the claims of a client's verified token (their faults are 401s). */
 export function revocationApi (jwts: readonly JWT[], settings: RevokeSettings): RevocationApi & { revokeVerified (payload: unknown): Promise<void> } {
   const { store, storeTimeout, log, stats } = settings
@@ -135,12 +145,26 @@ export function revocationApi (jwts: readonly JWT[], settings: RevokeSettings): 
     await revokeClaims(readClaims(claimsObject(payload), true))
   }
 
-  async function revokeSubject (sub: string, options: RevokeSubjectOptions = {}): Promise<number> {
-    if (typeof sub !== 'string' || sub.length === 0) throw new InvalidArgumentError('revokeSubject', 'the subject must be a non-empty string')
-    const { cutoff, ttl } = subjectCutoff(cutoffInstant(options.before, settings.clockSkew), settings)
+  /**
+   * A subject's or a session's cutoff: same instant, same lifetime (the longest a token issued before it may live), and
+   * the same wait until the clock has left the cutoff's second, so a login right after it resolves is accepted.
+   */
+  async function writeCutoff (operation: string, idName: string, id: string, options: RevokeSubjectOptions,
+    put: (cutoff: number, ttl: number) => Promise<void>): Promise<number> {
+    if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError(operation, `the ${idName} must be a non-empty string`)
+    const { cutoff, ttl } = subjectCutoff(cutoffInstant(operation, options.before, settings.clockSkew), settings)
     if (ttl <= 0) return cutoff
-    await Promise.all([write('revokeSubject', () => store.revokeSubject(sub, cutoff, ttl)), pastCutoffSecond(cutoff)])
+    await Promise.all([write(operation, () => put(cutoff, ttl)), pastCutoffSecond(cutoff)])
     return cutoff
+  }
+
+  async function revokeSubject (sub: string, options: RevokeSubjectOptions = {}): Promise<number> {
+    return await writeCutoff('revokeSubject', 'subject', sub, options, (cutoff, ttl) => store.revokeSubject(sub, cutoff, ttl))
+  }
+
+  async function revokeSession (sid: string, options: RevokeSessionOptions = {}): Promise<number> {
+    const put = sessionWriter(store)
+    return await writeCutoff('revokeSession', 'session id', sid, options, (cutoff, ttl) => put(sid, cutoff, ttl))
   }
 
   async function isRevoked (token: TokenOrPayload): Promise<boolean> {
@@ -158,7 +182,7 @@ export function revocationApi (jwts: readonly JWT[], settings: RevokeSettings): 
     } else {
       claims = claimsOfArgument('isRevoked', token, false)
     }
-    if (claims.jti === undefined && claims.sub === undefined) return false
+    if (claims.jti === undefined && claims.sub === undefined && claims.sid === undefined) return false
     try {
       return await withDeadline(Promise.resolve(store.isRevoked(claims)), storeTimeout)
     } catch (error) {
@@ -166,5 +190,5 @@ export function revocationApi (jwts: readonly JWT[], settings: RevokeSettings): 
     }
   }
 
-  return { revoke, revokeSubject, isRevoked, revokeVerified }
+  return { revoke, revokeSubject, revokeSession, isRevoked, revokeVerified }
 }

@@ -240,7 +240,7 @@ t.test('stats: live token ids and subject cutoffs, counted apart, and their memo
 
   const text = await cli(['stats', '--key-prefix', prefix], env)
   t.equal(text.code, 0)
-  t.match(text.stdout, /Live revocation entries under 'stats:':\n {2}revoked token ids: 3\n {2}subject cutoffs: {3}1\n {2}memory: {12}\d+ B \(MEMORY USAGE of these keys; Redis uses [\d.]+ MiB in all\)\n {2}maxmemory-policy: {2}noeviction\n$/)
+  t.match(text.stdout, /Live revocation entries under 'stats:':\n {2}revoked token ids: 3\n {2}subject cutoffs: {3}1\n {2}session cutoffs: {3}0\n {2}memory: {12}\d+ B \(MEMORY USAGE of these keys; Redis uses [\d.]+ MiB in all\)\n {2}maxmemory-policy: {2}noeviction\n$/)
 
   const asJson = json((await cli(['stats', '--key-prefix', prefix, '--json'], env)).stdout)
   t.match(asJson, { ok: true, command: 'stats', keyPrefix: prefix, tokens: 3, subjects: 1, entries: 4, maxmemoryPolicy: 'noeviction' })

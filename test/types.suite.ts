@@ -8,7 +8,8 @@ import t from 'tap'
 import jwtRevoke, {
   MemoryStore, RedisStore, errors, fastifyJwtRevoke,
   type JwtRevokeOptions, type MirrorStatus, type RevocationStats, type RevocationStore, type RevokeSubjectOptions,
-  type Revoked, type RevokedListener, type RevokedReason, type WatchOptions, type WatchStatus
+  type Revoked, type RevokedListener, type RevokedReason, type WatchOptions, type WatchStatus,
+  backchannelLogout, type BackchannelLogoutOptions, type RevocationApi, type RevokeSessionOptions
 } from '../index.js'
 import { SECRET } from './helpers/app.js'
 
@@ -22,13 +23,18 @@ assertType<Equal<FastifyInstance['authenticate'], onRequestHookHandler>>(true)
 assertType<Equal<FastifyInstance['jwtRevoke']['store'], RevocationStore>>(true)
 assertType<Equal<ReturnType<FastifyInstance['jwtRevoke']['stats']>, RevocationStats & { mirror?: MirrorStatus }>>(true)
 assertType<Equal<FastifyRequest['revokeToken'], () => Promise<void>>>(true)
+assertType<Equal<FastifyInstance['revokeSession'], (sid: string, options?: RevokeSessionOptions) => Promise<number>>>(true)
+assertType<Equal<FastifyInstance['jwtRevoke']['revocations'], RevocationApi>>(true)
+assertType<Equal<BackchannelLogoutOptions['revoke'], 'session' | 'subject' | undefined>>(true)
+// @ts-expect-error the receiver needs the provider's issuer
+const noIssuer: BackchannelLogoutOptions = { audience: 'client' }
 assertType<Equal<JwtRevokeOptions['onStoreError'], 'deny' | 'allow' | undefined>>(true)
 assertType<Equal<FastifyRequest['onRevoked'], (listener: RevokedListener, options?: WatchOptions) => () => void>>(true)
 assertType<Equal<FastifyInstance['jwtRevoke']['watch'], (payload: Record<string, unknown>, listener: RevokedListener, options?: WatchOptions) => () => void>>(true)
 assertType<Equal<ReturnType<FastifyInstance['jwtRevoke']['watchStatus']>, WatchStatus>>(true)
 assertType<Equal<RevokedListener, (revoked: Revoked) => void>>(true)
 assertType<Equal<Revoked['reason'], RevokedReason>>(true)
-assertType<Equal<RevokedReason, 'token' | 'subject' | 'recheck' | 'gap'>>(true)
+assertType<Equal<RevokedReason, 'token' | 'subject' | 'session' | 'recheck' | 'gap'>>(true)
 assertType<Equal<WatchOptions['onGap'], 'recheck' | 'close' | undefined>>(true)
 // @ts-expect-error the gap policy is one of two words
 const badGap: WatchOptions = { onGap: 'ignore' }
@@ -61,6 +67,9 @@ t.test('the exported values match their types', async (t) => {
   await app.ready()
   t.type(app.revoke, 'function')
   t.type(app.revokeSubject, 'function')
+  t.type(app.revokeSession, 'function')
+  t.type(backchannelLogout, 'function')
+  t.same(noIssuer, { audience: 'client' })
   t.type(app.isRevoked, 'function')
   t.type(app.authenticate, 'function')
   t.equal(fastifyJwtRevoke, jwtRevoke, 'the named export is the default one')

@@ -49,6 +49,24 @@ t.test('memory store: a subject cutoff ends the streams of tokens issued up to i
   stranger.abort()
 })
 
+t.test('memory store: a session cutoff ends the streams of that session issued up to it, not other sessions', async (t) => {
+  const { app, base, sign } = await buildWatchApp(t)
+  const iat = nowSeconds()
+  const older = await openStream(base, sign({ sid: 'session-1', iat: iat - 100 }))
+  const newer = await openStream(base, sign({ sid: 'session-1', iat }))
+  const onlySession = await openStream(base, sign({ sub: undefined, sid: 'session-1', iat: iat - 100 }))
+  const otherSession = await openStream(base, sign({ sid: 'session-2', iat: iat - 100 }))
+  await app.revokeSession('session-1', { before: iat - 50 })
+  t.equal(await older.ended, 'session')
+  t.equal(await onlySession.ended, 'session', 'a token with a sid and no sub')
+  t.notOk(await settlesWithin(newer.ended, 200), 'issued after the cutoff: stays open')
+  t.notOk(otherSession.done, 'another session of the same subject stays open')
+  await app.revokeSession('session-1')
+  t.equal(await newer.ended, 'session', 'a later cutoff covers it')
+  t.notOk(await settlesWithin(otherSession.ended, 100))
+  otherSession.abort()
+})
+
 t.test('memory store: two apps sharing one MemoryStore hear each other', async (t) => {
   const store = new MemoryStore()
   const a = await buildWatchApp(t, { store })
@@ -194,6 +212,27 @@ t.test('Redis: every writer ends the stream, in both modes', async (t) => {
         await checked(a)
         await revokeSubject(sub)
         t.same(await Promise.all(streams.map(async (stream) => await stream.ended)), ['subject', 'subject', 'subject'], `${writer}: revokeSubject`)
+      }
+      // A session cutoff (app.revokeSession, a back-channel logout, the CLI) ends the streams of that session only.
+      const sessionWriters: Array<[string, (sid: string) => Promise<unknown>]> = [
+        ['this instance', async (sid) => await a.app.revokeSession(sid)],
+        ['a lookup instance', async (sid) => await lookup.app.revokeSession(sid)],
+        ['a mirror instance', async (sid) => await mirror.app.revokeSession(sid)],
+        ['the ops CLI', async (sid) => {
+          const result = await cli(['revoke-session', sid, '--redis-url', redis.url, '--key-prefix', keyPrefix])
+          if (result.code !== 0) throw new Error(result.stderr)
+        }]
+      ]
+      for (const [writer, revokeSession] of sessionWriters) {
+        const sid = `session-${writer.replaceAll(' ', '-')}`
+        const iat = nowSeconds() - 5
+        const own = await openStream(a.base, a.sign({ sid, iat }))
+        const otherSession = await openStream(a.base, a.sign({ sid: `${sid}-2`, iat }))
+        await checked(a)
+        await revokeSession(sid)
+        t.equal(await own.ended, 'session', `${writer}: revokeSession`)
+        t.notOk(await settlesWithin(otherSession.ended, 100), `${writer}: another session of the same subject stays open`)
+        otherSession.abort()
       }
       t.equal(a.app.jwtRevoke.watchStatus().watched, 0)
       t.equal(a.app.jwtRevoke.watchStatus().live, true)

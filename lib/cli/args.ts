@@ -18,6 +18,7 @@ const OPTIONS = {
   force: { type: 'boolean' },
   jti: { type: 'string' },
   sub: { type: 'string' },
+  sid: { type: 'string' },
   exp: { type: 'string' },
   iat: { type: 'string' },
   before: { type: 'string' },
@@ -31,7 +32,8 @@ const COMMON: Flag[] = ['redis-url', 'key-prefix', 'clock-skew', 'json', 'help',
 const COMMAND_FLAGS = {
   revoke: ['jti', 'exp', 'sub', 'max-token-lifetime', 'force'],
   'revoke-subject': ['before', 'max-token-lifetime', 'force'],
-  check: ['jti', 'sub', 'iat'],
+  'revoke-session': ['before', 'max-token-lifetime', 'force'],
+  check: ['jti', 'sub', 'iat', 'sid'],
   stats: []
 } as const satisfies Record<string, Flag[]>
 
@@ -55,6 +57,7 @@ export type Command =
   | { name: 'revoke', target: Target, token: TokenRef, force: boolean }
   | { name: 'check', target: Target, token: TokenRef }
   | { name: 'revoke-subject', target: Target, sub: string, before: number | undefined, force: boolean }
+  | { name: 'revoke-session', target: Target, sid: string, before: number | undefined, force: boolean }
   | { name: 'stats', target: Target }
 
 // resolveOptions names the option it refuses; only these three can be refused, as the CLI passes no other.
@@ -75,12 +78,21 @@ function instant (flag: 'exp' | 'iat', value: string | undefined): number | unde
   return parsed
 }
 
-/** A revoke-subject --before, refused as app.revokeSubject() refuses it: in milliseconds, or beyond the clock skew. */
+/** A revoke-subject or revoke-session --before, refused as the API refuses it: in milliseconds, or beyond the clock skew. */
 function cutoff (value: string | undefined, clockSkew: number): number | undefined {
   const before = seconds('before', value)
   const problem = before === undefined ? undefined : cutoffProblem(before, clockSkew)
   if (problem !== undefined) throw new UsageError(`--before ${problem}`)
   return before
+}
+
+/** The id, target, --before and --force of revoke-subject or revoke-session, refused as the API refuses them. */
+function cutoffArguments (name: 'revoke-subject' | 'revoke-session', label: string, rest: string[], values: Values,
+  env: Record<string, string | undefined>): { id: string, target: Target, before: number | undefined, force: boolean } {
+  const id = onePositional(name, rest, true, label) as string
+  if (id === '') throw new UsageError(`${name} needs a non-empty ${label}`)
+  const where = target(values, env)
+  return { id, target: where, before: cutoff(values.before, where.clockSkew), force: values.force === true }
 }
 
 /** A redis:// or rediss:// URL that parses, checked before anything is sent. */
@@ -114,16 +126,18 @@ function target (values: Values, env: Record<string, string | undefined>): Targe
 function tokenOf (name: 'revoke' | 'check', token: string | undefined, values: Values): TokenRef {
   const flags = name === 'revoke'
     ? { jti: values.jti, sub: values.sub, exp: instant('exp', values.exp) }
-    : { jti: values.jti, sub: values.sub, iat: instant('iat', values.iat) }
+    : { jti: values.jti, sub: values.sub, iat: instant('iat', values.iat), sid: values.sid }
   const given = Object.entries(flags).filter(([, value]) => value !== undefined).map(([flag]) => `--${flag}`)
   if (token !== undefined && given.length > 0) throw new UsageError(`${name}: give a token or ${given.join(', ')}, not both`)
   if (token === undefined && name === 'revoke' && (flags.jti === undefined || values.exp === undefined)) {
     throw new UsageError('revoke needs a token, or --jti and --exp (the token\'s expiry, Unix seconds)')
   }
-  if (token === undefined && flags.jti === undefined && flags.sub === undefined) throw new UsageError('check needs a token, or --jti and/or --sub')
+  if (token === undefined && flags.jti === undefined && flags.sub === undefined && values.sid === undefined) {
+    throw new UsageError('check needs a token, or --jti and/or --sub (or --sid)')
+  }
   const payload = token === undefined ? flags : decodeToken(token)
   const claims = asUsage(() => readClaims(payload, name === 'revoke'))
-  if (claims.jti === undefined && claims.sub === undefined) throw new UsageError('the token has neither jti nor sub: no revocation can apply to it')
+  if (claims.jti === undefined && claims.sub === undefined && claims.sid === undefined) throw new UsageError('the token has neither jti nor sub nor sid: no revocation can apply to it')
   return { claims, decoded: token !== undefined }
 }
 
@@ -158,10 +172,12 @@ export function parseCommand (argv: string[], env: Record<string, string | undef
       return name === 'revoke' ? { name, target: where, token, force: values.force === true } : { name, target: where, token }
     }
     case 'revoke-subject': {
-      const sub = onePositional(name, rest, true, 'subject') as string
-      if (sub === '') throw new UsageError('revoke-subject needs a non-empty subject')
-      const where = target(values, env)
-      return { name, target: where, sub, before: cutoff(values.before, where.clockSkew), force: values.force === true }
+      const { id, ...cut } = cutoffArguments(name, 'subject', rest, values, env)
+      return { name, sub: id, ...cut }
+    }
+    case 'revoke-session': {
+      const { id, ...cut } = cutoffArguments(name, 'session id', rest, values, env)
+      return { name, sid: id, ...cut }
     }
     case 'stats':
       if (rest.length > 0) throw new UsageError(`stats takes no arguments, got ${rest.join(' ')}`)

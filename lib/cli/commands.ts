@@ -47,19 +47,32 @@ export async function revoke (target: Target, { claims, decoded }: TokenRef, for
   }
 }
 
-export async function revokeSubject (target: Target, sub: string, before: number | undefined, force: boolean): Promise<Outcome> {
+/** A cutoff of a subject or of a session: the same instant, lifetime and answers, filed under another key. */
+async function revokeAll (target: Target, what: { command: string, claim: 'sub' | 'sid', id: string, label: string },
+  before: number | undefined, force: boolean, write: (store: RedisStore, cutoff: number, ttl: number) => Promise<void>): Promise<Outcome> {
   const { cutoff, ttl } = subjectCutoff(before, target)
-  const json = { command: 'revoke-subject', sub, cutoff, cutoffAt: isoTime(cutoff), written: ttl > 0 }
-  const issued = `of sub=${sub} issued at or before ${isoTime(cutoff)}`
+  const json = { command: what.command, [what.claim]: what.id, cutoff, cutoffAt: isoTime(cutoff), written: ttl > 0 }
+  const issued = `of ${what.label} issued at or before ${isoTime(cutoff)}`
   if (ttl <= 0) {
     return { code: 0, json, text: `Nothing to do: every token ${issued} has expired (cutoff lifetime ${target.cutoffLifetime} s, clock skew ${target.clockSkew} s).` }
   }
-  await withRedis(target.redisUrl, (client) => writing(client, target, force, (store) => store.revokeSubject(sub, cutoff, ttl)))
+  await withRedis(target.redisUrl, (client) => writing(client, target, force, (store) => write(store, cutoff, ttl)))
+  const kept = what.claim === 'sub' ? 'subject' : 'session'
   return {
     code: 0,
     json: { ...json, ttlSeconds: ttl },
-    text: `Revoked every token ${issued}, for ${ttl} s. (A later cutoff or a longer TTL already stored for this subject is kept.)`
+    text: `Revoked every token ${issued}, for ${ttl} s. (A later cutoff or a longer TTL already stored for this ${kept} is kept.)`
   }
+}
+
+export async function revokeSubject (target: Target, sub: string, before: number | undefined, force: boolean): Promise<Outcome> {
+  return await revokeAll(target, { command: 'revoke-subject', claim: 'sub', id: sub, label: `sub=${sub}` }, before, force,
+    (store, cutoff, ttl) => store.revokeSubject(sub, cutoff, ttl))
+}
+
+export async function revokeSession (target: Target, sid: string, before: number | undefined, force: boolean): Promise<Outcome> {
+  return await revokeAll(target, { command: 'revoke-session', claim: 'sid', id: sid, label: `session sid=${sid}` }, before, force,
+    (store, cutoff, ttl) => store.revokeSession(sid, cutoff, ttl))
 }
 
 export async function check (target: Target, { claims, decoded }: TokenRef): Promise<Outcome> {
@@ -72,7 +85,7 @@ export async function check (target: Target, { claims, decoded }: TokenRef): Pro
   return {
     code: revoked ? 1 : 0,
     warning: used ? undefined : emptyPrefixWarning(target.keyPrefix),
-    json: { command: 'check', revoked, jti: claims.jti, sub: claims.sub, iat: claims.iat, exp: claims.exp, expired, decoded },
+    json: { command: 'check', revoked, jti: claims.jti, sub: claims.sub, sid: claims.sid, iat: claims.iat, exp: claims.exp, expired, decoded },
     text: (revoked ? `REVOKED: ${label}` : `Not revoked: ${label}`) + (expired ? `; it expired at ${isoTime(claims.exp as number)} anyway` : '') +
       noSub(claims, decoded)
   }

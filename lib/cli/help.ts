@@ -4,8 +4,9 @@ Usage:
   fastify-jwt-revoke revoke <token> [--max-token-lifetime SECONDS] [--force]
   fastify-jwt-revoke revoke --jti ID --exp UNIX [--sub SUB] [--force]
   fastify-jwt-revoke revoke-subject <sub> [--before UNIX] [--max-token-lifetime SECONDS] [--force]
+  fastify-jwt-revoke revoke-session <sid> [--before UNIX] [--max-token-lifetime SECONDS] [--force]
   fastify-jwt-revoke check <token>
-  fastify-jwt-revoke check [--jti ID] [--sub SUB] [--iat UNIX]
+  fastify-jwt-revoke check [--jti ID] [--sub SUB] [--sid SID] [--iat UNIX]
   fastify-jwt-revoke stats
   fastify-jwt-revoke help | --version
 
@@ -15,13 +16,16 @@ Commands:
   revoke-subject  Revokes every token of a subject issued at or before --before (default now), as
                   app.revokeSubject() does. The cutoff is kept for --max-token-lifetime (default 30 days).
                   --before is Unix seconds, at most --clock-skew ahead; milliseconds are refused.
-  check           Exit 1 if the token is revoked (its jti, or its subject's cutoff), 0 if not, 3 if Redis
-                  could not be asked.
-  stats           Live entries (revoked token ids, subject cutoffs) and the memory they use.
+  revoke-session  Revokes every token whose sid claim is <sid> (an OpenID Connect session) issued at or
+                  before --before (default now), as app.revokeSession() does; kept like a subject's cutoff
+                  (same --before and --max-token-lifetime rules).
+  check           Exit 1 if the token is revoked (its jti, its subject's or its session's cutoff), 0 if not,
+                  3 if Redis could not be asked.
+  stats           Live entries (revoked token ids, subject and session cutoffs) and the memory they use.
 
-When the key prefix holds no entry of the plugin at all, revoke and revoke-subject write nothing and exit 2:
-the app most likely uses another prefix. Pass --force for the app's very first revocation. check and stats
-only warn on stderr.
+When the key prefix holds no entry of the plugin at all, revoke, revoke-subject and revoke-session write
+nothing and exit 2: the app most likely uses another prefix. Pass --force for the app's very first
+revocation. check and stats only warn on stderr.
 
 Keys live under the token's subject: give --sub whenever the token has a sub claim, or the entry written (or
 looked up) is that of a token without subject, which the plugin never consults for this token.
@@ -51,5 +55,6 @@ Exit codes:
 Examples:
   REDIS_URL=redis://localhost:6379 fastify-jwt-revoke revoke eyJhbGciOi...
   fastify-jwt-revoke revoke-subject user-42 --json
+  fastify-jwt-revoke revoke-session 7fa3c1e0-session --json
   fastify-jwt-revoke check --jti 5f1c... --sub user-42 --iat 1767225600
 `

@@ -1,5 +1,5 @@
 import { parseCommand, type Command } from './args.js'
-import { check, revoke, revokeSubject } from './commands.js'
+import { check, revoke, revokeSession, revokeSubject } from './commands.js'
 import { HELP } from './help.js'
 import { writeError, writeOutcome, type Outcome, type Output } from './output.js'
 import { stats } from './stats.js'
@@ -15,6 +15,7 @@ function execute (command: Exclude<Command, { name: 'help' | 'version' }>): Prom
   switch (command.name) {
     case 'revoke': return revoke(command.target, command.token, command.force)
     case 'revoke-subject': return revokeSubject(command.target, command.sub, command.before, command.force)
+    case 'revoke-session': return revokeSession(command.target, command.sid, command.before, command.force)
     case 'check': return check(command.target, command.token)
     case 'stats': return stats(command.target)
   }

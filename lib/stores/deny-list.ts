@@ -15,7 +15,7 @@ export interface DenyListOptions {
 }
 
 /**
- * An in-process deny-list of revoked token keys and subject cutoffs, each with an absolute expiry. Entries expire
+ * An in-process deny-list of revoked token keys and subject and session cutoffs, each with an absolute expiry. Entries expire
  * lazily (a read of an expired entry drops it) and in sweeps that adds trigger at most once per sweepInterval, so no
  * timer is ever armed, per entry or at all. It is bounded: when full even after a sweep, an add throws instead of
  * silently forgetting an older revocation. The memory store and the Redis mirror both keep their entries here.
@@ -23,6 +23,8 @@ export interface DenyListOptions {
 export class DenyList {
   readonly #revoked = new Map<string, number>()
   readonly #cutoffs = new Map<string, Cutoff>()
+  /** Session cutoffs: a map of their own, so that no subject key can ever name a session. */
+  readonly #sessions = new Map<string, Cutoff>()
   readonly #maxEntries: number
   readonly #sweepInterval: number
   readonly now: () => number
@@ -37,11 +39,11 @@ export class DenyList {
 
   /** Live and not-yet-swept entries. */
   get size (): number {
-    return this.#revoked.size + this.#cutoffs.size
+    return this.#revoked.size + this.#cutoffs.size + this.#sessions.size
   }
 
-  /** Whether the token key is revoked, or the subject key has a cutoff at or after iat. */
-  has (tokenKey: string | undefined, subjectKey: string | undefined, iat: number | undefined): boolean {
+  /** Whether the token key is revoked, or the subject key (or the session key) has a cutoff at or after iat. */
+  has (tokenKey: string | undefined, subjectKey: string | undefined, iat: number | undefined, sessionKey?: string): boolean {
     const now = this.now()
     if (tokenKey !== undefined) {
       const expiresAt = this.#revoked.get(tokenKey)
@@ -50,15 +52,7 @@ export class DenyList {
         this.#revoked.delete(tokenKey)
       }
     }
-    if (subjectKey === undefined) return false
-    const cutoff = this.#cutoffs.get(subjectKey)
-    if (cutoff === undefined) return false
-    if (cutoff.expiresAt <= now) {
-      this.#cutoffs.delete(subjectKey)
-      return false
-    }
-    // A token without iat cannot prove it was issued after the cutoff.
-    return iat === undefined || iat <= cutoff.cutoff
+    return isCutBy(this.#cutoffs, subjectKey, iat, now) || isCutBy(this.#sessions, sessionKey, iat, now)
   }
 
   /** Keeps the later expiry: a revocation never gets shorter. */
@@ -73,10 +67,19 @@ export class DenyList {
    * never moves a cutoff back, and a cutoff written with a shorter lifetime never ends an earlier one sooner.
    */
   addCutoff (subjectKey: string, cutoff: number, expiresAt: number): void {
-    const current = this.#cutoffs.get(subjectKey)
+    this.#addLater(this.#cutoffs, subjectKey, cutoff, expiresAt)
+  }
+
+  /** A session's cutoff, kept like a subject's: the later cutoff and the later expiry, each on its own. */
+  addSession (sessionKey: string, cutoff: number, expiresAt: number): void {
+    this.#addLater(this.#sessions, sessionKey, cutoff, expiresAt)
+  }
+
+  #addLater (cutoffs: Map<string, Cutoff>, key: string, cutoff: number, expiresAt: number): void {
+    const current = cutoffs.get(key)
     if (current === undefined) this.#makeRoom()
     if (current === undefined || current.expiresAt <= this.now()) {
-      this.#cutoffs.set(subjectKey, { cutoff, expiresAt })
+      cutoffs.set(key, { cutoff, expiresAt })
       return
     }
     current.cutoff = Math.max(current.cutoff, cutoff)
@@ -94,10 +97,12 @@ export class DenyList {
         dropped++
       }
     }
-    for (const [key, { expiresAt }] of this.#cutoffs) {
-      if (expiresAt <= now) {
-        this.#cutoffs.delete(key)
-        dropped++
+    for (const cutoffs of [this.#cutoffs, this.#sessions]) {
+      for (const [key, { expiresAt }] of cutoffs) {
+        if (expiresAt <= now) {
+          cutoffs.delete(key)
+          dropped++
+        }
       }
     }
     return dropped
@@ -107,4 +112,17 @@ export class DenyList {
     if (this.now() >= this.#nextSweep || this.size >= this.#maxEntries) this.sweep()
     if (this.size >= this.#maxEntries) throw new StoreFullError(this.#maxEntries)
   }
+}
+
+/** Whether key has a live cutoff at or after iat; drops it when it has expired. */
+function isCutBy (cutoffs: Map<string, Cutoff>, key: string | undefined, iat: number | undefined, now: number): boolean {
+  if (key === undefined) return false
+  const cutoff = cutoffs.get(key)
+  if (cutoff === undefined) return false
+  if (cutoff.expiresAt <= now) {
+    cutoffs.delete(key)
+    return false
+  }
+  // A token without iat cannot prove it was issued after the cutoff.
+  return iat === undefined || iat <= cutoff.cutoff
 }

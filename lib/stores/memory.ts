@@ -1,4 +1,4 @@
-import { cutoffEntry, jtiEntry } from '../keys.js'
+import { cutoffEntry, jtiEntry, sessionEntry } from '../keys.js'
 import { DenyList, type DenyListOptions } from './deny-list.js'
 import type { MirrorMessage } from './mirror-message.js'
 import type { RevocationClaims, RevocationStore } from './store.js'
@@ -28,8 +28,8 @@ export class MemoryStore implements RevocationStore {
     return this.entries.size
   }
 
-  isRevoked ({ jti, sub, iat }: RevocationClaims): boolean {
-    return this.entries.has(jti === undefined ? undefined : tokenKey(jti, sub), sub, iat)
+  isRevoked ({ jti, sub, iat, sid }: RevocationClaims): boolean {
+    return this.entries.has(jti === undefined ? undefined : tokenKey(jti, sub), sub, iat, sid)
   }
 
   async revoke ({ jti, sub }: { jti: string, sub?: string | undefined }, ttlSeconds: number): Promise<void> {
@@ -40,6 +40,11 @@ export class MemoryStore implements RevocationStore {
   async revokeSubject (sub: string, cutoff: number, ttlSeconds: number): Promise<void> {
     this.entries.addCutoff(sub, cutoff, this.entries.now() + ttlSeconds * 1000)
     this.#announce(() => ['c', cutoffEntry(sub), cutoff, ttlSeconds])
+  }
+
+  async revokeSession (sid: string, cutoff: number, ttlSeconds: number): Promise<void> {
+    this.entries.addSession(sid, cutoff, this.entries.now() + ttlSeconds * 1000)
+    this.#announce(() => ['s', sessionEntry(sid), cutoff, ttlSeconds])
   }
 
   /**

@@ -20,7 +20,7 @@ function nextSlice (cursor: number, table: FlatTable): number {
 }
 
 /**
- * The mirror's copy of the deny-list: revoked token entries and subject cutoffs, each kept as a 64-bit fingerprint of
+ * The mirror's copy of the deny-list: revoked token entries and subject and session cutoffs, each kept as a 64-bit fingerprint of
  * its entry string (never the string), with its expiry rounded up to the second (so it is never shorter than in Redis)
  * and, for a cutoff, its value to the millisecond.
  *
@@ -68,7 +68,7 @@ export class MirrorEntries {
     return this.#tokens.find(this.#fingerprint.low, this.#fingerprint.high, this.#seconds()) !== -1
   }
 
-  /** The cutoff held for this subject entry, or undefined. */
+  /** The cutoff held for this subject or session entry, or undefined. */
   cutoffOf (entry: string): number | undefined {
     this.#fingerprint.of(entry)
     const slot = this.#cutoffs.find(this.#fingerprint.low, this.#fingerprint.high, this.#seconds())
@@ -79,7 +79,10 @@ export class MirrorEntries {
     this.#add(this.#tokens, this.#cutoffs, entry, expiresAt, 0)
   }
 
-  /** Keeps the later cutoff and the later expiry: an older `before` never shortens a revocation. */
+  /**
+   * A subject's or a session's cutoff ('{S}:cutoff' or '{SID}:sid', whose fingerprints differ as their strings do, so
+   * one table holds both). Keeps the later cutoff and the later expiry: an older `before` never shortens a revocation.
+   */
   addCutoff (entry: string, cutoff: number, expiresAt: number): void {
     this.#add(this.#cutoffs, this.#tokens, entry, expiresAt, cutoff)
   }

@@ -5,8 +5,11 @@ import { entryKind, redisPrefix } from '../keys.js'
 // the same way; the channel carries the whole Redis prefix, so apps sharing a Redis under different prefixes never
 // hear each other.
 
-/** What a write publishes: ['t', entry, ttlSeconds] for a token, ['c', entry, cutoff, ttlSeconds] for a cutoff. */
-export type MirrorMessage = ['t', string, number] | ['c', string, number, number]
+/**
+ * What a write publishes: ['t', entry, ttlSeconds] for a token, ['c', entry, cutoff, ttlSeconds] for a subject's
+ * cutoff, ['s', entry, cutoff, ttlSeconds] for a session's.
+ */
+export type MirrorMessage = ['t', string, number] | ['c', string, number, number] | ['s', string, number, number]
 
 /** A mirror's own ping, which it expects to hear back: a heartbeat, or the marker that ends a sync. */
 export type Ping = ['p', string]
@@ -34,5 +37,6 @@ export function parseMessage (text: string): MirrorMessage | Ping | undefined {
   if (type === 'p' && value.length === 2) return ['p', id]
   if (type === 't' && value.length === 3 && entryKind(id) === 'token' && isFiniteNumber(a)) return ['t', id, a]
   if (type === 'c' && value.length === 4 && entryKind(id) === 'cutoff' && isFiniteNumber(a) && isFiniteNumber(b)) return ['c', id, a, b]
+  if (type === 's' && value.length === 4 && entryKind(id) === 'session' && isFiniteNumber(a) && isFiniteNumber(b)) return ['s', id, a, b]
   return undefined
 }

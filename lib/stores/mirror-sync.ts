@@ -25,6 +25,7 @@ export interface MirrorSyncOptions {
 
 function apply (entries: MirrorEntries, message: MirrorMessage, now: number): void {
   if (message[0] === 't') entries.addToken(message[1], now + message[2] * 1000)
+  // 'c' and 's': a subject's or a session's cutoff, both kept by the copy's cutoff table under their own entries.
   else entries.addCutoff(message[1], message[2], now + message[3] * 1000)
 }
 

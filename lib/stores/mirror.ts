@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
 import { withDeadline } from '../deadline.js'
-import { cutoffEntry, jtiEntry } from '../keys.js'
+import { cutoffEntry, jtiEntry, sessionEntry } from '../keys.js'
 import type { Durability } from '../options.js'
 import { MirrorEntries } from './mirror-entries.js'
 import { Heartbeat } from './mirror-heartbeat.js'
@@ -31,6 +31,14 @@ export type MirrorStatus = StoreStatus
 
 /** Milliseconds between two sweep slices of expired and stale entries: a full pass over 16 M slots takes about 25 s. */
 const SWEEP_EVERY_MS = 100
+
+/** Whether the copy holds a cutoff for this subject or session entry at or after iat. */
+function isCut (entries: MirrorEntries, entry: string | undefined, iat: number | undefined): boolean {
+  if (entry === undefined) return false
+  const cutoff = entries.cutoffOf(entry)
+  // A token without iat cannot prove it was issued after the cutoff.
+  return cutoff !== undefined && (iat === undefined || iat <= cutoff)
+}
 
 /**
  * Mirror mode: every instance keeps the whole live deny-list in process, so a check that finds nothing (nearly every
@@ -97,12 +105,11 @@ export class MirrorStore implements RevocationStore {
 
   isRevoked (claims: RevocationClaims): boolean | Promise<boolean> {
     if (!this.#sync.synced) return this.writer.isRevoked(claims)
-    const { jti, sub, iat } = claims
+    const { jti, sub, iat, sid } = claims
     if (jti !== undefined && this.#entries.hasToken(jtiEntry(jti, sub))) return this.#confirm(claims)
-    if (sub === undefined) return false
-    const cutoff = this.#entries.cutoffOf(cutoffEntry(sub))
-    // A token without iat cannot prove it was issued after the cutoff.
-    if (cutoff !== undefined && (iat === undefined || iat <= cutoff)) return this.#confirm(claims)
+    // A session cutoff covers a token of that session as a subject cutoff covers a token of that subject.
+    if (isCut(this.#entries, sub === undefined ? undefined : cutoffEntry(sub), iat)) return this.#confirm(claims)
+    if (isCut(this.#entries, sid === undefined ? undefined : sessionEntry(sid), iat)) return this.#confirm(claims)
     return false
   }
 
@@ -115,6 +122,11 @@ export class MirrorStore implements RevocationStore {
   async revokeSubject (sub: string, cutoff: number, ttlSeconds: number): Promise<void> {
     await this.writer.revokeSubject(sub, cutoff, ttlSeconds)
     this.#sync.apply(['c', cutoffEntry(sub), cutoff, ttlSeconds])
+  }
+
+  async revokeSession (sid: string, cutoff: number, ttlSeconds: number): Promise<void> {
+    await this.writer.revokeSession(sid, cutoff, ttlSeconds)
+    this.#sync.apply(['s', sessionEntry(sid), cutoff, ttlSeconds])
   }
 
   async close (): Promise<void> {

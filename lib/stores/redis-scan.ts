@@ -5,7 +5,7 @@ import { LONGEST_TTL_MS } from '../ttl.js'
 /** An entry (its key without any prefix) with its remaining TTL, and for a cutoff its value. */
 export type ScannedEntry =
   | { kind: 'token', entry: string, ttlMs: number }
-  | { kind: 'cutoff', entry: string, cutoff: number, ttlMs: number }
+  | { kind: 'cutoff' | 'session', entry: string, cutoff: number, ttlMs: number }
 
 type OnEntry = (entry: ScannedEntry) => void
 
@@ -36,9 +36,9 @@ function deliver (key: string, prefixLength: number, pttl: number, cutoff: unkno
   return true
 }
 
-// One round trip per SCAN step on a single Redis: the step, each key's PTTL and each cutoff's value, read inside
-// Redis. Sending a PTTL command per key costs the client more than Redis (about 8 µs a key through ioredis, where the
-// script's whole step is 1-3 µs a key). The keys are not declared to the script, which only a single Redis accepts.
+// One round trip per SCAN step on a single Redis: the step, each key's PTTL and each cutoff's value (a subject's or a
+// session's), read inside Redis. Sending a PTTL command per key costs the client more than Redis (about 8 µs a key
+// through ioredis, where the script's whole step is 1-3 µs a key). The keys are not declared to the script, which only a single Redis accepts.
 const SCAN_STEP = `local step = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', ARGV[3])
 local keys = step[2]
 local ttls = {}
@@ -46,7 +46,7 @@ local cutoffs = {}
 for i = 1, #keys do
   local key = keys[i]
   ttls[i] = redis.call('PTTL', key)
-  if string.sub(key, -7) == ':cutoff' then
+  if string.sub(key, -7) == ':cutoff' or string.sub(key, -4) == ':sid' then
     cutoffs[#cutoffs + 1] = i
     cutoffs[#cutoffs + 1] = redis.call('GET', key)
   end
@@ -75,7 +75,7 @@ async function scanSingle (node: Redis, prefix: string, match: string, onEntry: 
 interface Found { key: string, cutoff: boolean }
 
 // On a Cluster a script may not touch keys of several slots: each node's SCAN steps are followed by a pipeline of
-// PTTLs (and GETs for cutoffs) on that node's own connection.
+// PTTLs (and GETs for subject and session cutoffs) on that node's own connection.
 async function scanNode (node: Redis, prefix: string, match: string, onEntry: OnEntry): Promise<number> {
   let count = 0
   let cursor = '0'
@@ -85,7 +85,7 @@ async function scanNode (node: Redis, prefix: string, match: string, onEntry: On
     const ours: Found[] = []
     for (const key of keys) {
       const kind = entryKind(key.slice(prefix.length))
-      if (kind !== undefined) ours.push({ key, cutoff: kind === 'cutoff' })
+      if (kind !== undefined) ours.push({ key, cutoff: kind !== 'token' })
     }
     if (ours.length === 0) continue
     // pipeline() is typed as a plain chain of commands; sendCommand, which takes a command as built, is Pipeline's own.

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
 import { withDeadline } from '../deadline.js'
-import { cutoffEntry, cutoffKey, jtiEntry, jtiKey } from '../keys.js'
+import { cutoffEntry, cutoffKey, jtiEntry, jtiKey, sessionEntry, sessionKey } from '../keys.js'
 import type { Durability } from '../options.js'
 import { writeDurably, type WriteCommand } from './durable-write.js'
 import { MgetBatch } from './mget-batch.js'
@@ -116,14 +116,30 @@ export class RedisStore implements RevocationStore {
     }
   }
 
-  async isRevoked ({ jti, sub, iat }: RevocationClaims): Promise<boolean> {
-    // Both keys share a hash tag: one slot, one MGET. A token with neither jti nor sub has nothing to look up.
-    if (jti === undefined && sub === undefined) return false
+  async isRevoked ({ jti, sub, iat, sid }: RevocationClaims): Promise<boolean> {
+    // The token's keys share the subject's hash tag: one slot, one MGET. Nothing to look up without jti, sub or sid.
+    if (jti === undefined && sub === undefined && sid === undefined) return false
     const keys: string[] = []
     if (jti !== undefined) keys.push(jtiKey(this.keyPrefix, jti, sub))
     if (sub !== undefined) keys.push(cutoffKey(this.keyPrefix, sub))
-    const values = this.#batch === undefined ? await this.client.mget(keys) : await this.#batch.get(keys)
-    return (jti !== undefined && values[0] != null) || (sub !== undefined && isBeforeCutoff(iat, values[keys.length - 1]))
+    const values = await this.#read(keys, sid === undefined ? undefined : sessionKey(this.keyPrefix, sid))
+    let at = 0
+    return (jti !== undefined && values[at++] != null) ||
+      (sub !== undefined && isBeforeCutoff(iat, values[at++])) ||
+      (sid !== undefined && isBeforeCutoff(iat, values[keys.length]))
+  }
+
+  /**
+   * The values of keys, then of the session key if any. On a single Redis one MGET (of this turn's batch) reads them
+   * all. On a Cluster the session key has its own hash tag, so it may be in another slot: it is read by a GET sent
+   * beside the MGET, at once, so the check still waits for one round trip (two commands, on one or two nodes).
+   */
+  async #read (keys: string[], session: string | undefined): Promise<Array<string | null>> {
+    const all = session === undefined ? keys : [...keys, session]
+    if (this.#batch !== undefined) return await this.#batch.get(all)
+    if (session === undefined || keys.length === 0) return await this.client.mget(all)
+    const [values, cutoff] = await Promise.all([this.client.mget(keys), this.client.get(session)])
+    return [...values, cutoff]
   }
 
   async revoke ({ jti, sub }: { jti: string, sub?: string | undefined }, ttlSeconds: number): Promise<void> {
@@ -133,8 +149,16 @@ export class RedisStore implements RevocationStore {
   }
 
   async revokeSubject (sub: string, cutoff: number, ttlSeconds: number): Promise<void> {
-    const entry = cutoffEntry(sub)
-    const message: MirrorMessage = ['c', entry, cutoff, ttlSeconds]
+    await this.#writeCutoff('c', cutoffEntry(sub), cutoff, ttlSeconds)
+  }
+
+  async revokeSession (sid: string, cutoff: number, ttlSeconds: number): Promise<void> {
+    await this.#writeCutoff('s', sessionEntry(sid), cutoff, ttlSeconds)
+  }
+
+  /** A subject's or a session's cutoff: the later cutoff and the longer TTL win, published by the same script. */
+  async #writeCutoff (kind: 'c' | 's', entry: string, cutoff: number, ttlSeconds: number): Promise<void> {
+    const message: MirrorMessage = [kind, entry, cutoff, ttlSeconds]
     await this.#write(['eval', SET_LATER_CUTOFF, 1, this.keyPrefix + entry, cutoff, ttlSeconds, this.channel, JSON.stringify(message)])
   }
 

@@ -6,6 +6,8 @@ export interface RevocationClaims {
   iat?: number | undefined
   /** Expiry, Unix seconds: how long a revocation is kept (stores need not read it). */
   exp?: number | undefined
+  /** The session (OpenID Connect `sid`): compared with the session's cutoff, when the store knows sessions. */
+  sid?: string | undefined
 }
 
 /** How a store that keeps a copy of the deny-list (the Redis mirror) is doing. */
@@ -20,7 +22,7 @@ export interface StoreStatus {
 /** What every revocation store implements. Each check is one round trip to the store. */
 export interface RevocationStore {
   /**
-   * Whether the token with these claims is revoked: its jti was revoked, or its subject has a cutoff at or after its iat.
+   * Whether the token with these claims is revoked: its jti was revoked, or its subject (or session) has a cutoff at or after its iat.
    * May answer synchronously (an in-process store does, so the request never waits on a microtask it does not need).
    */
   isRevoked (claims: RevocationClaims): boolean | Promise<boolean>
@@ -28,6 +30,11 @@ export interface RevocationStore {
   revoke (claims: { jti: string, sub?: string | undefined }, ttlSeconds: number): Promise<void>
   /** Revokes every token of sub issued at or before cutoff (Unix seconds), for ttlSeconds. Keeps a later cutoff already stored. */
   revokeSubject (sub: string, cutoff: number, ttlSeconds: number): Promise<void>
+  /**
+   * Revokes every token of session sid issued at or before cutoff (Unix seconds), for ttlSeconds; keeps a later cutoff
+   * already stored. Optional, so stores written before sessions existed still compile: app.revokeSession() then fails.
+   */
+  revokeSession? (sid: string, cutoff: number, ttlSeconds: number): Promise<void>
   /** Gets ready before the first check (called at register; the mirror loads the deny-list here). */
   start? (): Promise<void>
   /** How its copy of the deny-list is doing, for a store that keeps one (shown as `mirror` in app.jwtRevoke.stats()). */

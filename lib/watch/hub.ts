@@ -83,8 +83,8 @@ export class WatchHub {
 
   /** Calls listener once, when the token with these claims is revoked; answers the function that forgets the watch. */
   watch (claims: RevocationClaims, listener: RevokedListener, options: WatchOptions = {}): () => void {
-    // Nothing can revoke a token with neither id nor subject: the check lets it pass, and there is nothing to watch.
-    if (claims.jti === undefined && claims.sub === undefined) return () => {}
+    // Nothing can revoke a token with neither id, subject nor session: the check lets it pass, there is nothing to watch.
+    if (claims.jti === undefined && claims.sub === undefined && claims.sid === undefined) return () => {}
     const watch = this.#registry.add(claims, (reason) => { listener({ reason }) }, options.onGap === 'close')
     this.#unchecked.add(watch)
     if (this.#feed === undefined) this.#startFeed()
