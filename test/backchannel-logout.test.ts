@@ -98,7 +98,7 @@ t.test("revoke: 'subject' revokes every token of the subject even when the logou
   t.equal(await status(app, noSid), 401, 'an access token without sid is reached')
   t.equal(await status(app, otherSession), 401)
   t.equal((await post(app, form(provider.logoutToken({ sub: undefined, sid: 'only-sid' })))).status, 200, 'a logout naming only a session still revokes it')
-  t.equal(await app.isRevoked({ sid: 'only-sid', iat: now() - 20 }), true)
+  t.equal(await app.isRevoked({ sub: null, sid: 'only-sid', iat: now() - 20 }), true)
 })
 
 t.test('a replayed logout token changes nothing', async (t) => {
