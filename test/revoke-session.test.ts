@@ -183,4 +183,14 @@ t.test('Redis Cluster: the session key in another slot costs a second command, s
   await app.revokeSubject(sub)
   t.equal((await app.inject({ url: '/me', headers: bearer(live) })).statusCode, 401, 'the subject cutoff is still read beside it')
   t.equal((await app.inject({ url: '/me', headers: bearer(sign({ sub, sid: 'live' })) })).statusCode, 200, 'a login after revokeSubject resolved passes')
+
+  // A mirror on the Cluster loads the session (its node's SCAN and GET) and hears a new one from the lookup instance.
+  const mirror = await buildApp({ store: 'redis', redis: cluster.client(), mode: 'mirror', storeTimeout: 2000 })
+  t.teardown(() => mirror.app.close())
+  t.equal(mirror.app.jwtRevoke.stats().mirror?.synced, true)
+  t.equal((await mirror.app.inject({ url: '/me', headers: bearer(sessionOnly) })).statusCode, 401, 'a mirror loads the session cutoff from its node')
+  const later = sign({ sub, sid: `${sid}-later` })
+  t.equal((await mirror.app.inject({ url: '/me', headers: bearer(later) })).statusCode, 200)
+  await app.revokeSession(`${sid}-later`)
+  t.ok(await statusWithin(mirror.app, later, 401) < 5000, 'and hears a session revoked on the lookup instance')
 })
