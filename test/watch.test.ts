@@ -198,15 +198,17 @@ t.test('Redis: every writer ends the stream, in both modes', async (t) => {
         t.notOk(bystander.done, `${writer}: another token stays open`)
         bystander.abort()
       }
-      const subjectWriters: Array<[string, (sub: string) => Promise<unknown>]> = [
-        ['this instance', async (sub) => await a.app.revokeSubject(sub)],
-        ['a lookup instance', async (sub) => await lookup.app.revokeSubject(sub)],
-        ['a mirror instance', async (sub) => await mirror.app.revokeSubject(sub)],
-        ['the ops CLI', async (sub) => {
-          const result = await cli(['revoke-subject', sub, '--redis-url', redis.url, '--key-prefix', keyPrefix])
+      // The same four writers of a cutoff: app.revokeSubject / app.revokeSession, or the CLI command of that name.
+      const cutoffWriters = (method: 'revokeSubject' | 'revokeSession', command: string): Array<[string, (id: string) => Promise<unknown>]> => [
+        ['this instance', async (id) => await a.app[method](id)],
+        ['a lookup instance', async (id) => await lookup.app[method](id)],
+        ['a mirror instance', async (id) => await mirror.app[method](id)],
+        ['the ops CLI', async (id) => {
+          const result = await cli([command, id, '--redis-url', redis.url, '--key-prefix', keyPrefix])
           if (result.code !== 0) throw new Error(result.stderr)
         }]
       ]
+      const subjectWriters = cutoffWriters('revokeSubject', 'revoke-subject')
       for (const [writer, revokeSubject] of subjectWriters) {
         const sub = `user-${writer.replaceAll(' ', '-')}`
         const streams = await Promise.all([1, 2, 3].map(async () => await openStream(a.base, a.sign({ sub, iat: nowSeconds() - 5 }))))
@@ -215,15 +217,7 @@ t.test('Redis: every writer ends the stream, in both modes', async (t) => {
         t.same(await Promise.all(streams.map(async (stream) => await stream.ended)), ['subject', 'subject', 'subject'], `${writer}: revokeSubject`)
       }
       // A session cutoff (app.revokeSession, a back-channel logout, the CLI) ends the streams of that session only.
-      const sessionWriters: Array<[string, (sid: string) => Promise<unknown>]> = [
-        ['this instance', async (sid) => await a.app.revokeSession(sid)],
-        ['a lookup instance', async (sid) => await lookup.app.revokeSession(sid)],
-        ['a mirror instance', async (sid) => await mirror.app.revokeSession(sid)],
-        ['the ops CLI', async (sid) => {
-          const result = await cli(['revoke-session', sid, '--redis-url', redis.url, '--key-prefix', keyPrefix])
-          if (result.code !== 0) throw new Error(result.stderr)
-        }]
-      ]
+      const sessionWriters = cutoffWriters('revokeSession', 'revoke-session')
       for (const [writer, revokeSession] of sessionWriters) {
         const sid = `session-${writer.replaceAll(' ', '-')}`
         const iat = nowSeconds() - 5
