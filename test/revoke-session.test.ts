@@ -37,6 +37,13 @@ t.test('the deny-list keeps sessions apart from subjects, keeps the later cutoff
   t.equal(list.has(undefined, undefined, undefined, 'same'), true, 'no iat cannot prove it came after')
   list.addSession('same', 50, clock + 1000)
   t.equal(list.has(undefined, undefined, 80, 'same'), true, 'an older cutoff never shortens the revocation')
+  list.addSession('same', 100, clock + 10)
+  clock += 500
+  t.equal(list.has(undefined, undefined, 100, 'same'), true, 'a shorter TTL never ends it sooner')
+  list.addSession('same', 120, clock + 10)
+  clock += 100
+  t.equal(list.has(undefined, undefined, 110, 'same'), true, 'a later cutoff moves it forward, keeping the longer TTL')
+  clock -= 600
   list.addCutoff('sub', 10, clock + 1000)
   t.equal(list.size, 2)
   t.throws(() => { list.addSession('other', 1, clock + 1000) }, { code: 'FST_JWT_REVOKE_STORE_FULL' }, 'sessions count against maxEntries')
