@@ -53,8 +53,8 @@ function withLookup (options: object, lookup: (lookupOptions: LookupOptions) => 
  * A refused token leaves request[decoratorName] as it was before the call.
  */
 export function guardVerify (original: RequestVerify, jwt: JWT, userProperty: string, check: Check): RequestVerify {
-  // @fastify/jwt always sets options.verify (its default holds errorCacheTTL).
-  const globalExtractToken = (jwt.options.verify as { extractToken?: unknown }).extractToken !== undefined
+  // An app may register @fastify/jwt with `verify: null`: no app-wide verify options then.
+  const globalExtractToken = (jwt.options.verify as { extractToken?: unknown } | null)?.extractToken !== undefined
   const payloadOf = payloadCache(PAYLOADS_KEPT)
 
   function verifyAndCheck (this: FastifyRequest, options?: unknown, next?: VerifyCallback): Promise<unknown> | undefined {

@@ -238,3 +238,15 @@ t.test('verified payloads are decoded once per token, and the cache starts afres
   t.equal(payloadOf(undefined), undefined, 'no token, no payload')
   t.equal(payloadOf('e30.bm90IGpzb24.x'), undefined, 'not JSON: nothing kept')
 })
+
+t.test('@fastify/jwt registered with verify: null (no app-wide verify options): guarded as any other', async (t) => {
+  const app = Fastify()
+  await app.register(fastifyJwt, { secret: SECRET, verify: null } as unknown as { secret: string })
+  await app.register(jwtRevoke)
+  app.get('/me', { onRequest: app.authenticate }, async (request) => request.user)
+  t.teardown(() => app.close())
+  const token = sign(app)
+  t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200)
+  await app.revoke(token)
+  t.equal((await app.inject({ url: '/me', headers: bearer(token) })).json().code, 'FST_JWT_REVOKED')
+})
