@@ -23,6 +23,10 @@ assertType<Equal<JwtRevokeOptions['onStoreError'], 'deny' | 'allow' | undefined>
 assertType<Equal<JwtRevokeOptions['storeTimeout'], number | undefined>>(true)
 
 const options: JwtRevokeOptions = { store: 'memory', storeTimeout: 100, onStoreError: 'deny', keyPrefix: 'x:' }
+const renamed: JwtRevokeOptions = { decorators: { authenticate: 'checkToken', revokeToken: false } }
+assertType<Equal<NonNullable<JwtRevokeOptions['decorators']>['authenticate'], string | false | undefined>>(true)
+// @ts-expect-error a decorator is renamed (a string) or left out (false), never true
+const keepAll: JwtRevokeOptions = { decorators: { authenticate: true } }
 // @ts-expect-error an unknown store name is a type error
 const wrongStore: JwtRevokeOptions = { store: 'postgres' }
 // @ts-expect-error options are checked for typos
@@ -45,6 +49,6 @@ t.test('the exported values match their types', async (t) => {
   t.type(RedisStore, 'function')
   t.equal(new errors.RevokedError().code, 'FST_JWT_REVOKED')
   t.ok(custom instanceof MemoryStore)
-  t.same([wrongStore.store, typo, typeof badRevoke], ['postgres', { storeTimeOut: 100 }, 'function'])
+  t.same([wrongStore.store, typo, typeof badRevoke, keepAll.decorators, renamed.decorators], ['postgres', { storeTimeOut: 100 }, 'function', { authenticate: true }, { authenticate: 'checkToken', revokeToken: false }])
   await app.close()
 })
