@@ -58,6 +58,11 @@ const empty = new MirrorStore({ client: new Redis(url), keyPrefix: 'empty:', own
 await empty.start()
 gc()
 const baseRss = rss()
+// The same measures before the load: what the machine's own load costs an idle process.
+const idle = await watched(async () => { await sleep(10_000) })
+const idleGcStarted = performance.now()
+gc()
+const idleGcMs = performance.now() - idleGcStarted
 
 // First sync, from nothing.
 const startedAt = Date.now()
@@ -141,6 +146,8 @@ console.log(JSON.stringify({
   checkNsFull: best(costs.full),
   confirmed,
   steadyMaxDelayMs: steady.maxDelayMs,
+  idleMaxDelayMs: idle.maxDelayMs,
+  idleGcMs,
   gcMs,
   resyncMs: gap.value,
   resyncPeakRss: gap.peakRss,
