@@ -32,7 +32,8 @@ try {
     console.log(`RSS: ${mb(r.steadyRss as number)} MB steady (${((r.steadyRss as number) / n).toFixed(1)} B/entry; ${(((r.steadyRss as number) - (r.baseRss as number)) / n).toFixed(1)} B/entry above the ${mb(r.baseRss as number)} MB process before the load), ` +
       `peak ${mb(r.firstPeakRss as number)} MB during the first sync (${((r.firstPeakRss as number) / n).toFixed(1)} B/entry), ${mb(r.resyncPeakRss as number)} MB during the resync (${((r.resyncPeakRss as number) / n).toFixed(1)} B/entry); heap ${mb(r.heapUsed as number)} MB`)
     console.log(`check of a valid token: ${(r.checkNsFull as number).toFixed(0)} ns with ${n / 1e6} M entries, ${(r.checkNsEmpty as number).toFixed(0)} ns empty (x${((r.checkNsFull as number) / (r.checkNsEmpty as number)).toFixed(2)}); a revoked one confirmed by Redis: ${String(r.confirmed)}`)
-    console.log(`steady 10 s: longest event-loop stall ${(r.steadyMaxDelayMs as number).toFixed(1)} ms (sweeps in slices); a forced full GC took ${(r.gcMs as number).toFixed(1)} ms`)
+    console.log(`steady 10 s: longest event-loop stall ${(r.steadyMaxDelayMs as number).toFixed(1)} ms (sweeps in slices); a forced full GC took ${(r.gcMs as number).toFixed(1)} ms ` +
+      `(the same process before the load: ${(r.idleMaxDelayMs as number).toFixed(1)} ms, GC ${(r.idleGcMs as number).toFixed(1)} ms)`)
     console.log(`resync after the subscriber was killed: out of sync ${((r.resyncMs as number) / 1000).toFixed(1)} s (${((r.resyncMs as number) / (n / 1e6) / 1000).toFixed(2)} s per million), longest stall ${(r.resyncMaxDelayMs as number).toFixed(1)} ms; ` +
       `${String(r.checksDuringResync)} checks answered meanwhile (${String(r.wrongDuringResync)} wrong, ${String(r.failedDuringResync)} failed); ${String(r.writesDuringResync)} revocations made during it and at the switch, ${String(r.missedAfterResync)} missed after`)
     console.log(`Redis: ${redisBytes.toFixed(1)} bytes of used_memory per revocation`)

@@ -31,7 +31,8 @@ function withLookup (options: object, lookup: (lookupOptions: LookupOptions) => 
  * options, is followed by the revocation check of the very token it verified, before it answers: the check runs on
  * every route, child context and not-found handler, whether the route was declared before or after the plugin.
  *
- * Where the check gets the token, and why there (read against @fastify/jwt 9.0-10.2, index.js `requestVerify`):
+ * Where the check gets the token, and why there (read against @fastify/jwt 9.0.0 jwt.js and 10.2.8 index.js,
+ * `requestVerify` and `lookupToken`):
  * - @fastify/jwt's `trusted` and `formatUser` would be the natural places, but it reads both from its options once,
  *   when it registers (before this plugin, which depends on it), and keeps them in a closure: they can be neither
  *   wrapped nor read afterwards, so the zero-wiring promise rules them out; and its resolved value is formatUser's
@@ -52,8 +53,8 @@ function withLookup (options: object, lookup: (lookupOptions: LookupOptions) => 
  * A refused token leaves request[decoratorName] as it was before the call.
  */
 export function guardVerify (original: RequestVerify, jwt: JWT, userProperty: string, check: Check): RequestVerify {
-  // @fastify/jwt always sets options.verify (its default holds errorCacheTTL).
-  const globalExtractToken = (jwt.options.verify as { extractToken?: unknown }).extractToken !== undefined
+  // An app may register @fastify/jwt with `verify: null`: no app-wide verify options then.
+  const globalExtractToken = (jwt.options.verify as { extractToken?: unknown } | null)?.extractToken !== undefined
   const payloadOf = payloadCache(PAYLOADS_KEPT)
 
   function verifyAndCheck (this: FastifyRequest, options?: unknown, next?: VerifyCallback): Promise<unknown> | undefined {

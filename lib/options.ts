@@ -121,13 +121,9 @@ function describeValue (value: unknown): string {
 /** The name a typo most likely meant: the same but for case, or at most two edits away (a third of its length). */
 function closest (typed: string, names: readonly string[]): string | undefined {
   const lower = typed.toLowerCase()
-  const limit = Math.min(2, Math.floor(typed.length / 3))
-  let best: { name: string, distance: number } | undefined
-  for (const name of names) {
-    const distance = name.toLowerCase() === lower ? 0 : editDistance(lower, name.toLowerCase())
-    if (distance <= limit && (best === undefined || distance < best.distance)) best = { name, distance }
-  }
-  return best?.name
+  const distances = names.map((name) => editDistance(lower, name.toLowerCase()))
+  const least = Math.min(...distances)
+  return least <= Math.min(2, Math.floor(typed.length / 3)) ? names[distances.indexOf(least)] : undefined
 }
 
 /** Levenshtein distance: insertions, deletions and substitutions. */

@@ -46,7 +46,7 @@ for name in "${cells[@]}"; do
       for (const name of ["@fastify/jwt", "fastify", "@fastify/redis", "ioredis", "ioredis-5"]) {
         console.log(`:::   ${name} ${require(require.resolve(name + "/package.json", { paths: [process.cwd()] })).version}`)
       }')
-    (cd "$work" && npx tap --allow-incomplete-coverage --disable-coverage "${tests[@]}") || status=1
+    (cd "$work" && npx tap --allow-incomplete-coverage --disable-coverage --timeout=240 "${tests[@]}") || status=1
   fi
   rm -rf "$work"
 done

@@ -16,7 +16,7 @@ case "$(uname -s)-$(uname -m)" in
   *) echo "scripts/with-node.sh: no node-linux-* package for $(uname -s) $(uname -m)" >&2; exit 2 ;;
 esac
 
-cache=${FASTIFY_JWT_REVOKE_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fastify-jwt-revoke/node}
+cache=${FASTIFY_JWT_REVOKE_NODE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/fastify-jwt-revoke/node}
 dir="$cache/$package-$major"
 if [ ! -x "$dir/bin/node" ]; then
   mkdir -p "$cache"

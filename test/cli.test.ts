@@ -21,7 +21,7 @@ const deadUrl = `redis://127.0.0.1:${await freePort()}`
 const now = (): number => Math.floor(Date.now() / 1000)
 const root = fileURLToPath(new URL('..', import.meta.url))
 // The child-process tests start tsx for every run: several seconds apiece on a busy machine.
-t.setTimeout(120_000)
+t.setTimeout(300_000)
 
 /** A Fastify app using the plugin on the same Redis, with the given key prefix. */
 async function pluginApp (t: Test, keyPrefix = 'jwt-revoke:'): Promise<TestApp> {

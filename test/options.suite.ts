@@ -2,6 +2,7 @@ import { Writable } from 'node:stream'
 import fastifyJwt from '@fastify/jwt'
 import fastifyRedis from '@fastify/redis'
 import Fastify from 'fastify'
+import { Redis } from 'ioredis'
 import t from 'tap'
 import jwtRevoke, { MemoryStore, RedisStore, type JwtRevokeOptions } from '../index.js'
 import { SECRET } from './helpers/app.js'
@@ -103,7 +104,8 @@ t.test('a misspelled option names the option meant; a bad value names the values
     [{ store: 5 }, 'store', /must be "memory", "redis" or a store object \(got number\)/],
     [{ onStoreError: 'fail' }, 'onStoreError', /must be "deny" or "allow" \(got "fail"\)/],
     [{ mode: 'mirorr' }, 'mode', /must be "lookup" or "mirror"; did you mean "mirror"\?/],
-    [{ redis: 'localhost:6379' }, 'redis', /must be a redis:\/\/ or rediss:\/\/ URL or an ioredis client or Cluster/]
+    [{ redis: 'localhost:6379' }, 'redis', /must be a redis:\/\/ or rediss:\/\/ URL or an ioredis client or Cluster/],
+    [{ mode: 'm'.repeat(60) }, 'mode', /must be "lookup" or "mirror" \(got "m{40}…"\)/]
   ]
   for (const [options, name, message] of cases) {
     const error = await register(options)
@@ -183,6 +185,11 @@ t.test('at start, one info line says which store is in use', async (t) => {
     ['a URL with a password', async (app) => {
       await app.register(jwtRevoke, { redis: `redis://:secret-password@127.0.0.1:${redis.port}`, keyPrefix: 'app:' })
     }, { store: 'redis', mode: 'lookup', client: /^owned/, keyPrefix: 'app:' }],
+    ['a client in the redis option', async (app) => {
+      const client = new Redis(redis.url)
+      app.addHook('onClose', async () => { await client.quit() })
+      await app.register(jwtRevoke, { redis: client })
+    }, { store: 'redis', mode: 'lookup', client: /^borrowed: .* the redis option's client$/ }],
     ['a custom store', async (app) => { await app.register(jwtRevoke, { store: new MemoryStore() }) }, { store: 'custom' }]
   ]
   for (const [name, register, expected] of variants) {

@@ -5,7 +5,8 @@ import t from 'tap'
 import jwtRevoke from '../index.js'
 import { bearer, buildApp, SECRET } from './helpers/app.js'
 
-// authenticate's fast path finds the token itself (tokenFinder); these prove it finds the one @fastify/jwt would.
+// The token @fastify/jwt finds (its cookie, signed or not; extractToken; onlyCookie; the Authorization header's
+// forms) is the one app.authenticate checks, with @fastify/jwt's own error codes when there is none.
 
 t.test('tokens from @fastify/jwt cookies, signed and unsigned', async (t) => {
   for (const signed of [false, true]) {

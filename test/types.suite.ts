@@ -43,6 +43,10 @@ const badListener = (request: FastifyRequest): (() => void) => request.onRevoked
 assertType<Equal<JwtRevokeOptions['storeTimeout'], number | undefined>>(true)
 
 const options: JwtRevokeOptions = { store: 'memory', storeTimeout: 100, onStoreError: 'deny', keyPrefix: 'x:' }
+const renamed: JwtRevokeOptions = { decorators: { authenticate: 'checkToken', revokeToken: false } }
+assertType<Equal<NonNullable<JwtRevokeOptions['decorators']>['authenticate'], string | false | undefined>>(true)
+// @ts-expect-error a decorator is renamed (a string) or left out (false), never true
+const keepAll: JwtRevokeOptions = { decorators: { authenticate: true } }
 // @ts-expect-error an unknown store name is a type error
 const wrongStore: JwtRevokeOptions = { store: 'postgres' }
 // @ts-expect-error options are checked for typos
@@ -77,6 +81,7 @@ t.test('the exported values match their types', async (t) => {
   t.equal(new errors.RevokedError().code, 'FST_JWT_REVOKED')
   t.ok(custom instanceof MemoryStore)
   t.same([wrongStore.store, typo, typeof badRevoke, typeof registerWith, typeof notAClient.redis], ['postgres', { storeTimeOut: 100 }, 'function', 'function', 'object'])
+  t.same([keepAll.decorators, renamed.decorators], [{ authenticate: true }, { authenticate: 'checkToken', revokeToken: false }])
   t.same([badGap.onGap, typeof badListener], ['ignore', 'function'])
   t.type(app.jwtRevoke.watch, 'function')
   t.equal(app.jwtRevoke.watchStatus().watched, 0)

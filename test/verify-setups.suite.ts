@@ -238,3 +238,26 @@ t.test('verified payloads are decoded once per token, and the cache starts afres
   t.equal(payloadOf(undefined), undefined, 'no token, no payload')
   t.equal(payloadOf('e30.bm90IGpzb24.x'), undefined, 'not JSON: nothing kept')
 })
+
+t.test('@fastify/jwt registered with verify: null (no app-wide verify options): guarded as any other', async (t) => {
+  const app = Fastify()
+  await app.register(fastifyJwt, { secret: SECRET, verify: null } as unknown as { secret: string })
+  await app.register(jwtRevoke)
+  app.get('/me', { onRequest: app.authenticate }, async (request) => request.user)
+  t.teardown(() => app.close())
+  const token = sign(app)
+  t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200)
+  await app.revoke(token)
+  t.equal((await app.inject({ url: '/me', headers: bearer(token) })).json().code, 'FST_JWT_REVOKED')
+})
+
+t.test('requireJti: false and a token with neither jti nor sub: nothing to look up, it passes without a store call', async (t) => {
+  const app = Fastify()
+  await app.register(fastifyJwt, { secret: SECRET })
+  await app.register(jwtRevoke, { requireJti: false })
+  app.get('/me', { onRequest: app.authenticate }, async (request) => request.user)
+  t.teardown(() => app.close())
+  const anonymous = app.jwt.sign({ scope: 'public' }, { expiresIn: 60 })
+  t.equal((await app.inject({ url: '/me', headers: bearer(anonymous) })).statusCode, 200)
+  t.equal(app.jwtRevoke.stats().checks, 0)
+})

@@ -1,12 +1,12 @@
 // The parts under request.onRevoked, apart: the hub (its store checks failing and retried, the gap policy) with a feed
 // driven by hand, and the Redis feed itself on a real redis-server behind a proxy that refuses it for a while.
 import { Redis } from 'ioredis'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { RevocationClaims } from '../lib/stores/store.js'
 import { redisFeed, type FeedHandlers, type RevocationFeed } from '../lib/watch/feeds.js'
 import { WatchHub } from '../lib/watch/hub.js'
-import { listened, startRedisFor } from './helpers/redis-server.js'
-import { startTcpProxy } from './helpers/tcp-proxy.js'
+import { listened, startRedisFor, type RedisServer } from './helpers/redis-server.js'
+import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js'
 import { until } from './helpers/watch.js'
 
 interface Logged { level: string, message: unknown }
@@ -111,13 +111,19 @@ t.test('the hub: a check answered for a forgotten watch, a check scheduled just 
   hub.close()
 })
 
-t.test('the Redis feed: closed while it subscribes, it does not retry', async (t) => {
+/** A redis-server, a proxy in front of it, and a client connected through the proxy; all closed when the test ends. */
+async function proxiedRedis (t: Test): Promise<{ redis: RedisServer, proxy: TcpProxy, client: Redis }> {
   const redis = await startRedisFor(t)
   const proxy = await startTcpProxy(redis.port)
   t.teardown(() => proxy.close())
   const client = listened(new Redis(`redis://127.0.0.1:${proxy.port}`))
   t.teardown(() => client.disconnect())
   await client.ping()
+  return { redis, proxy, client }
+}
+
+t.test('the Redis feed: closed while it subscribes, it does not retry', async (t) => {
+  const { proxy, client } = await proxiedRedis(t)
   proxy.blackhole()
   const events: string[] = []
   const feed = redisFeed({ client, channel: 'feed-test:mirror', heartbeat: 40 })
@@ -133,12 +139,7 @@ t.test('the Redis feed: closed while it subscribes, it does not retry', async (t
 })
 
 t.test('the Redis feed: a subscription Redis does not confirm is retried until it is, and strangers are ignored', async (t) => {
-  const redis = await startRedisFor(t)
-  const proxy = await startTcpProxy(redis.port)
-  t.teardown(() => proxy.close())
-  const client = listened(new Redis(`redis://127.0.0.1:${proxy.port}`))
-  t.teardown(() => client.disconnect())
-  await client.ping()
+  const { redis, proxy, client } = await proxiedRedis(t)
   const events: string[] = []
   const feed = redisFeed({ client, channel: 'feed-test:mirror', heartbeat: 100 })
   proxy.blackhole()

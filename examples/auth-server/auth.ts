@@ -87,9 +87,7 @@ export class Auth {
       lastRefreshedAt: now,
       refresh: pair.refresh,
       previous: null,
-      access: [pair.access],
-      // TODO(lead): remove with tokensCutoff once revokeSubject() resolves only after the cutoff's second (claims helper).
-      iatFloor: user.tokensCutoff + 1
+      access: [pair.access]
     }
     await this.#sessions.create(session, this.#tokens.lifetimes.refresh)
     return { session, pair: this.#tokens.sign(session, pair, now) }
@@ -136,17 +134,14 @@ export class Auth {
 
   /**
    * Logs the user out everywhere: one subject cutoff refuses every token issued up to now, even one no session
-   * tracks, and every session is ended. Tokens issued later (a new login) carry a later iat.
+   * tracks, and every session is ended. revokeSubject() resolves only once the clock has left the cutoff's second,
+   * so a login after this call signs a later iat and is accepted.
    */
-  async endAllSessions (userId: string): Promise<number> {
-    const cutoff = Math.floor(Date.now() / 1000)
-    // TODO(lead): drop raiseTokensCutoff (and iatFloor) once revokeSubject() resolves after the cutoff's second.
-    await this.#users.raiseTokensCutoff(userId, cutoff)
-    await this.#app.revokeSubject(userId, { before: cutoff })
+  async endAllSessions (userId: string): Promise<void> {
+    await this.#app.revokeSubject(userId)
+    // The cutoff already refuses their tokens; ending the sessions drops their records and revokes their refresh tokens by jti too.
     const sessions = await this.#sessions.list(userId)
-    // A session that started in this second was signed with an iat above the cutoff: end each explicitly.
     await Promise.all(sessions.map((session) => this.endSession(userId, session.id)))
-    return cutoff
   }
 
   /**
@@ -159,14 +154,13 @@ export class Auth {
   async changePassword (user: User, newPassword: string, userAgent: string): Promise<SignedPair> {
     const hash = await this.#passwords.hash(newPassword)
     const credentialVersion = await this.#users.setPasswordHash(user.id, hash)
-    let cutoff: number
     try {
-      cutoff = await this.endAllSessions(user.id)
+      await this.endAllSessions(user.id)
     } catch (error) {
       await this.#users.restorePasswordHash(user.id, hash, user.passwordHash)
       throw error
     }
-    return await this.startSession({ ...user, credentialVersion, tokensCutoff: Math.max(user.tokensCutoff, cutoff) }, userAgent)
+    return await this.startSession({ ...user, credentialVersion }, userAgent)
   }
 
   async #revokeFamily (session: SessionRecord): Promise<void> {

@@ -74,14 +74,9 @@ export class Tokens {
     }
   }
 
-  /**
-   * Signs the planned pair for the session. iat is raised to the session's floor: a session started right after a
-   * revokeSubject (logout-all, password change) in the same second would otherwise be refused by that cutoff.
-   * TODO(lead): drop the floor once revokeSubject() resolves only after the cutoff's second (claims helper).
-   */
+  /** Signs the planned pair for the session. */
   sign (session: SessionRecord, pair: PlannedPair, nowMs: number): SignedPair {
-    const iat = Math.max(seconds(nowMs), session.iatFloor)
-    const common = { sub: session.userId, sid: session.id, iat }
+    const common = { sub: session.userId, sid: session.id, iat: seconds(nowMs) }
     return {
       accessToken: this.#access.sign({ ...common, role: session.role, jti: pair.access.jti, exp: pair.access.exp }),
       refreshToken: this.#refresh.sign({ ...common, jti: pair.refresh.jti, exp: pair.refresh.exp })

@@ -20,9 +20,7 @@ export class Heartbeat {
   }
 
   start (): void {
-    if (this.#timer !== undefined) return
-    this.#timer = setInterval(() => this.#beat(), this.#beatMs)
-    this.#timer.unref()
+    this.#timer ??= setInterval(() => this.#beat(), this.#beatMs).unref()
   }
 
   /** The ping came back. */

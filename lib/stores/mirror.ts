@@ -29,7 +29,7 @@ export interface MirrorStoreOptions {
 
 export type MirrorStatus = StoreStatus
 
-/** Milliseconds between two sweep slices of expired and stale entries: a full pass over 16 M slots takes about 25 s. */
+/** Milliseconds between two sweep slices of expired and stale entries: a full pass over 14.3 M slots (10 M entries) takes about 90 s. */
 const SWEEP_EVERY_MS = 100
 
 /** Whether the copy holds a cutoff for this subject or session entry at or after iat. */

@@ -66,7 +66,8 @@ for (const variant of await variants(t)) {
       for (const token of [pair.refreshToken, second.refreshToken]) t.equal((await client.refresh(token)).statusCode, 401)
       t.equal((await client.me(bystander.pair.accessToken)).statusCode, 200, 'other users keep their sessions')
 
-      // In the same second as the cutoff: the new session's tokens carry a later iat and pass.
+      // logout-all resolved once the cutoff's second was over (revokeSubject() waits): the new session's tokens carry
+      // a later iat and pass, with nothing in the example to make it so.
       const fresh = await client.loginPair(username)
       t.equal((await client.me(fresh.accessToken)).statusCode, 200)
       const rotated = await client.refresh(fresh.refreshToken)

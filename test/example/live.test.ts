@@ -80,8 +80,8 @@ for (const mode of ['lookup', 'mirror'] as const) {
   t.test(`two instances on one Redis, ${mode} mode: every way out made on B ends the sockets on A`, async (t) => {
     const keyPrefix = uniquePrefix()
     const denyListPrefix = `live-${keyPrefix}`
-    const a = await listen(await buildExample(t, redis, { keyPrefix, denyListPrefix, denyListMode: mode }))
-    const b = await listen(await buildExample(t, redis, { keyPrefix, denyListPrefix, denyListMode: mode }))
+    const a = await listen(await buildExample(t, redis, { keyPrefix, denyListPrefix, denyListMode: mode, firstUserIsAdmin: true }))
+    const b = await listen(await buildExample(t, redis, { keyPrefix, denyListPrefix, denyListMode: mode, firstUserIsAdmin: true }))
     const admin = await user(a)
     const bob = await user(b)
 

@@ -62,3 +62,16 @@ t.test('Sentinel, lookup mode: primary killed (reset)', { buffered: true }, (t) 
 t.test('Sentinel, lookup mode: primary frozen for good (silent)', { buffered: true }, (t) => failover(t, 'freeze', 'lookup'))
 t.test('Sentinel, mirror mode: primary killed (reset)', { buffered: true }, (t) => failover(t, 'kill', 'mirror'))
 t.test('Sentinel, mirror mode: primary frozen for good (silent)', { buffered: true }, (t) => failover(t, 'freeze', 'mirror'))
+
+// An app client that reads from the replica (`role: 'slave'`): the plugin's own connection goes to the primary all
+// the same, so its writes succeed and its reads see them (before: revoke() failed with READONLY on the replica).
+t.test("Sentinel, an app client with role 'slave': the plugin reads and writes the primary", { buffered: true }, async (t) => {
+  const setup = await startSentinelFor(t)
+  const { app, sign } = await buildApp({ store: 'redis', redis: setup.client({ role: 'slave' }), storeTimeout: 1000 })
+  t.teardown(() => app.close())
+  const token = sign()
+  await app.revoke(token)
+  t.pass('revoke() resolves: the write went to the primary')
+  t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 401, 'and the check sees it')
+  t.equal(await app.isRevoked(token), true)
+})

@@ -9,7 +9,7 @@ export interface TokenRef {
 /**
  * A session family: one login, and every access and refresh token issued from it by rotation. Times of the session
  * are in milliseconds (a grace window of a second needs better than the second resolution of JWT claims); token
- * expiries and iatFloor are JWT NumericDates, in seconds.
+ * expiries are JWT NumericDates, in seconds.
  */
 export interface SessionRecord {
   id: string
@@ -28,8 +28,6 @@ export interface SessionRecord {
   previous: (TokenRef & { rotatedAt: number }) | null
   /** Access tokens issued in this family that have not expired yet: revoked with the family. */
   access: TokenRef[]
-  /** Tokens of this session are signed with iat >= this, so a subject cutoff taken just before cannot refuse them. */
-  iatFloor: number
 }
 
 export interface RotateRequest {

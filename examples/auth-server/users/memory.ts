@@ -15,7 +15,7 @@ export class MemoryUserStore implements UserStore {
     const key = username.toLowerCase()
     if (this.#byName.has(key)) return undefined
     const isAdmin = this.#admin === 'first' ? this.#byName.size === 0 : namedAdmin(this.#admin, username)
-    const user: User = { id: randomUUID(), username, passwordHash, role: isAdmin ? 'admin' : 'user', tokensCutoff: 0, credentialVersion: 0 }
+    const user: User = { id: randomUUID(), username, passwordHash, role: isAdmin ? 'admin' : 'user', credentialVersion: 0 }
     this.#byName.set(key, user)
     this.#byId.set(user.id, user)
     return { ...user }
@@ -41,11 +41,6 @@ export class MemoryUserStore implements UserStore {
     if (user?.passwordHash !== current) return false
     user.passwordHash = previous
     return true
-  }
-
-  async raiseTokensCutoff (id: string, cutoff: number): Promise<void> {
-    const user = this.#byId.get(id)
-    if (user !== undefined) user.tokensCutoff = Math.max(user.tokensCutoff, cutoff)
   }
 
   // Callers get copies, as they would from any other store: a change goes through the methods above.

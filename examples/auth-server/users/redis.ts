@@ -11,17 +11,8 @@ local role = ARGV[4]
 if role == 'first' then
   role = redis.call('SET', KEYS[3], ARGV[1], 'NX') and 'admin' or 'user'
 end
-redis.call('HSET', KEYS[2], 'id', ARGV[1], 'username', ARGV[2], 'passwordHash', ARGV[3], 'role', role, 'tokensCutoff', '0', 'credentialVersion', '0')
+redis.call('HSET', KEYS[2], 'id', ARGV[1], 'username', ARGV[2], 'passwordHash', ARGV[3], 'role', role, 'credentialVersion', '0')
 return role
-`
-
-// KEYS: the user's hash. ARGV: field, value, and 'max' to only ever raise a number. A user that does not exist is left
-// alone (a plain HSET would create half a user).
-const SET_FIELD = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if ARGV[3] == 'max' and tonumber(redis.call('HGET', KEYS[1], ARGV[1])) >= tonumber(ARGV[2]) then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1
 `
 
 // KEYS: the user's hash. ARGV: the new password hash. Sets it and raises credentialVersion together: a login that
@@ -41,7 +32,6 @@ return 1
 
 interface UserCommands {
   createUser (nameKey: string, userKey: string, firstKey: string, id: string, username: string, hash: string, role: Role | 'first'): Promise<Role | null>
-  setUserField (userKey: string, field: keyof User, value: string | number, mode?: 'max'): Promise<number>
   setPassword (userKey: string, hash: string): Promise<number>
   restorePassword (userKey: string, current: string, previous: string): Promise<number>
 }
@@ -62,7 +52,6 @@ export class RedisUserStore implements UserStore {
 
   constructor (client: Redis, prefix: string, adminUsername?: string, firstUserIsAdmin = false) {
     client.defineCommand('createUser', { numberOfKeys: 3, lua: CREATE })
-    client.defineCommand('setUserField', { numberOfKeys: 1, lua: SET_FIELD })
     client.defineCommand('setPassword', { numberOfKeys: 1, lua: SET_PASSWORD })
     client.defineCommand('restorePassword', { numberOfKeys: 1, lua: RESTORE_PASSWORD })
     this.#client = client as Redis & UserCommands
@@ -84,7 +73,7 @@ export class RedisUserStore implements UserStore {
     const role = await this.#client.createUser(
       this.#nameKey(username), this.#userKey(id), `${this.#prefix}first`, id, username, passwordHash, rule
     )
-    return role === null ? undefined : { id, username, passwordHash, role, tokensCutoff: 0, credentialVersion: 0 }
+    return role === null ? undefined : { id, username, passwordHash, role, credentialVersion: 0 }
   }
 
   async findByName (username: string): Promise<User | undefined> {
@@ -94,9 +83,9 @@ export class RedisUserStore implements UserStore {
 
   async findById (id: string): Promise<User | undefined> {
     const fields: Record<string, string | undefined> = await this.#client.hgetall(this.#userKey(id))
-    const { username, passwordHash, role, tokensCutoff, credentialVersion } = fields
+    const { username, passwordHash, role, credentialVersion } = fields
     if (username === undefined || passwordHash === undefined || !isRole(role)) return undefined
-    return { id, username, passwordHash, role, tokensCutoff: Number(tokensCutoff), credentialVersion: Number(credentialVersion ?? 0) }
+    return { id, username, passwordHash, role, credentialVersion: Number(credentialVersion ?? 0) }
   }
 
   async setPasswordHash (id: string, passwordHash: string): Promise<number> {
@@ -105,9 +94,5 @@ export class RedisUserStore implements UserStore {
 
   async restorePasswordHash (id: string, current: string, previous: string): Promise<boolean> {
     return await this.#client.restorePassword(this.#userKey(id), current, previous) === 1
-  }
-
-  async raiseTokensCutoff (id: string, cutoff: number): Promise<void> {
-    await this.#client.setUserField(this.#userKey(id), 'tokensCutoff', cutoff, 'max')
   }
 }

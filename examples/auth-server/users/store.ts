@@ -7,11 +7,6 @@ export interface User {
   passwordHash: string
   role: Role
   /**
-   * The last revokeSubject cutoff (Unix seconds) of this user: tokens issued later must have a later iat.
-   * TODO(lead): remove with iatFloor once revokeSubject() resolves only after the cutoff's second (claims helper).
-   */
-  tokensCutoff: number
-  /**
    * Raised with every password change. A login hands out its tokens only if it is unchanged since the password was
    * checked, so a login with the old password in flight during a change never survives it.
    */
@@ -31,8 +26,6 @@ export interface UserStore {
   setPasswordHash (id: string, passwordHash: string): Promise<number>
   /** Puts `previous` back, only while the hash is still `current` (a change undone); true when it did. */
   restorePasswordHash (id: string, current: string, previous: string): Promise<boolean>
-  /** Raises the user's tokensCutoff to `cutoff` (never lowers it). */
-  raiseTokensCutoff (id: string, cutoff: number): Promise<void>
 }
 
 /** Who becomes the admin at registration. */
