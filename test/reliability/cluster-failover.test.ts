@@ -93,6 +93,9 @@ t.test('Cluster primary frozen for good (silent): its replica takes over, the pl
 async function lagForEver (cluster: RedisCluster): Promise<void> {
   for (const primary of cluster.primaries) {
     const replica = await cluster.replicaOf(primary)
+    // The replica first takes everything already written (its first full sync included): what comes after the
+    // FLUSHALL below is then only what is written later, which is what the test must show it never reads.
+    await primary.admin.call('WAIT', 1, 10_000)
     await replica.admin.call('CONFIG', 'SET', 'replica-read-only', 'no')
     await replica.admin.call('FLUSHALL')
   }
