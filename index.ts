@@ -106,7 +106,7 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
   // the plugin: before the first request, whatever the order of registration.
   const prototype = requestPrototype(fastify)
   const guarded = new WeakSet<RequestVerify>()
-  const { authenticate, claimsOf, use } = authentication()
+  const { authenticate, claimsOf, setDefaultVerifier } = authentication()
   const guardVerifiers = (): void => {
     for (const { namespace, jwt, method } of jwtVerifiers(fastify, prototype)) {
       if (guarded.has(prototype[method] as RequestVerify)) continue
@@ -116,7 +116,7 @@ async function jwtRevoke (fastify: FastifyInstance, rawOptions: JwtRevokeOptions
       guarded.add(verify)
       prototype[method] = verify
       jwts.push(jwt)
-      if (namespace === undefined) use(verify)
+      if (namespace === undefined) setDefaultVerifier(verify)
     }
   }
   guardVerifiers()

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { kChecked, type CheckedRequest } from './check.js'
-import type { RevocableClaims } from './claims.js'
-import { describe } from './deadline.js'
+import type { RevocationClaims } from './stores/store.js'
+import { errorMessage } from './deadline.js'
 import { InvalidTokenError, NoVerifierError } from './errors.js'
 import type { RequestVerify } from './verifiers.js'
 
@@ -13,16 +13,16 @@ import type { RequestVerify } from './verifiers.js'
 function asClientError (error: Error): Error {
   const { code, statusCode } = error as { code?: unknown, statusCode?: unknown }
   if (statusCode !== undefined || typeof code !== 'string' || !code.startsWith('FAST_JWT_')) return error
-  return new InvalidTokenError(describe(error))
+  return new InvalidTokenError(errorMessage(error))
 }
 
 export interface Authentication {
   /** The onRequest handler behind app.authenticate. */
   authenticate (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void
   /** The claims of the token this request last verified and the check passed (behind request.revokeToken). */
-  claimsOf (request: FastifyRequest): Promise<RevocableClaims>
+  claimsOf (request: FastifyRequest): Promise<RevocationClaims>
   /** Sets the guarded request.jwtVerify of the registration without a namespace, once it is known. */
-  use (verify: RequestVerify): void
+  setDefaultVerifier (verify: RequestVerify): void
 }
 
 /**
@@ -40,13 +40,13 @@ export function authentication (): Authentication {
     verify.call(request, undefined, (error) => { error == null ? done() : done(asClientError(error)) })
   }
 
-  async function claimsOf (request: FastifyRequest): Promise<RevocableClaims> {
+  async function claimsOf (request: FastifyRequest): Promise<RevocationClaims> {
     const checked = (request as CheckedRequest)[kChecked]
     if (checked != null) return checked
     if (verify === undefined) throw new NoVerifierError('request.revokeToken()')
     await (verify.call(request) as Promise<unknown>).catch((error: Error) => { throw asClientError(error) })
-    return (request as CheckedRequest)[kChecked] as RevocableClaims
+    return (request as CheckedRequest)[kChecked] as RevocationClaims
   }
 
-  return { authenticate, claimsOf, use: (found) => { verify = found } }
+  return { authenticate, claimsOf, setDefaultVerifier: (found) => { verify = found } }
 }

@@ -1,9 +1,9 @@
 import type { FastifyRequest } from 'fastify'
-import { readClaims, type RevocableClaims } from './claims.js'
+import { readClaims } from './claims.js'
 import { asStoreError, withDeadline } from './deadline.js'
 import { RevokedError } from './errors.js'
 import type { BurstLog, RevocationStats } from './stats.js'
-import type { RevocationStore } from './stores/store.js'
+import type { RevocationClaims, RevocationStore } from './stores/store.js'
 import { assertStillRevocable } from './ttl.js'
 
 /** What the check needs to decide: the store, the policy for when it fails, and where it reports. */
@@ -22,7 +22,7 @@ export interface CheckPolicy {
 /** Set on the request by the check: the claims of the last token that passed it (what request.revokeToken() revokes). */
 export const kChecked = Symbol('fastify-jwt-revoke.checked')
 
-export type CheckedRequest = FastifyRequest & { [kChecked]: RevocableClaims | null | undefined }
+export type CheckedRequest = FastifyRequest & { [kChecked]: RevocationClaims | null | undefined }
 
 /** Called once the check decided: no error means the token passed. */
 export type CheckDone = (error?: Error) => void
@@ -47,7 +47,7 @@ function storeFailed (policy: CheckPolicy, error: unknown, request: FastifyReque
  * True when the token must be refused. Answers synchronously when the store does. A store that fails or misses the
  * deadline is logged, then throws FST_JWT_REVOKE_STORE_UNAVAILABLE under 'deny', or lets the token pass under 'allow'.
  */
-export function isRefused (policy: CheckPolicy, claims: RevocableClaims, request: FastifyRequest): boolean | Promise<boolean> {
+export function isRefused (policy: CheckPolicy, claims: RevocationClaims, request: FastifyRequest): boolean | Promise<boolean> {
   // Nothing to look up: a token with neither id, subject nor session can only pass (requireJti refuses it before this).
   if (claims.jti === undefined && claims.sub === undefined && claims.sid === undefined) return false
   policy.stats.checks++
@@ -62,13 +62,13 @@ export function isRefused (policy: CheckPolicy, claims: RevocableClaims, request
 }
 
 /** The claims of a verified payload, type-checked, of a token its revocation can still speak for (lib/ttl.ts). */
-function claimsToCheck (policy: CheckPolicy, payload: unknown): RevocableClaims {
+function claimsToCheck (policy: CheckPolicy, payload: unknown): RevocationClaims {
   const claims = readClaims(payload, policy.requireJti)
   assertStillRevocable(claims, policy)
   return claims
 }
 
-function settle (policy: CheckPolicy, request: CheckedRequest, claims: RevocableClaims, refused: boolean, done: CheckDone): void {
+function settle (policy: CheckPolicy, request: CheckedRequest, claims: RevocationClaims, refused: boolean, done: CheckDone): void {
   if (refused) {
     policy.stats.refusals++
     return done(new RevokedError())
@@ -84,7 +84,7 @@ function settle (policy: CheckPolicy, request: CheckedRequest, claims: Revocable
  * the store answers synchronously: on the hot path it costs no promise.
  */
 export function checkVerified (policy: CheckPolicy, request: FastifyRequest, payload: unknown, done: CheckDone): void {
-  let claims: RevocableClaims
+  let claims: RevocationClaims
   let answer: boolean | Promise<boolean>
   try {
     claims = claimsToCheck(policy, payload)

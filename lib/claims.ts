@@ -13,12 +13,6 @@ export interface TokenPayload {
   [claim: string]: unknown
 }
 
-/**
- * @deprecated The same type as RevocationClaims (lib/stores/store.ts), the one definition: this name is only kept until
- * the files that still import it (authenticate.ts, check.ts) say RevocationClaims.
- */
-export type RevocableClaims = RevocationClaims
-
 function optionalString (payload: TokenPayload, name: 'jti' | 'sub' | 'sid'): string | undefined {
   const value = payload[name]
   if (value === undefined) return undefined

@@ -17,11 +17,12 @@ export function withDeadline<T> (answer: Promise<T>, ms: number): Promise<T> {
   })
 }
 
-export function describe (error: unknown): string {
+/** The message of whatever was thrown (an Error's message, or the value itself as text): for logs and error texts. */
+export function errorMessage (error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
 /** Our own errors (a full memory store, a timeout) pass as they are; anything a store threw becomes STORE_UNAVAILABLE. */
 export function asStoreError (error: unknown): Error {
-  return isOwnError(error) ? error : new StoreUnavailableError(describe(error))
+  return isOwnError(error) ? error : new StoreUnavailableError(errorMessage(error))
 }

@@ -1,6 +1,6 @@
 import { createDecoder, createVerifier, type Algorithm, type DecodedJwt } from 'fast-jwt'
 import buildGetJwks, { type GetJwks } from 'get-jwks'
-import { describe } from './deadline.js'
+import { errorMessage } from './deadline.js'
 
 // OpenID Connect Back-Channel Logout 1.0, section 2.6 (Logout Token Validation): everything here runs before anything
 // is revoked, and any failure is a LogoutTokenError (the receiver answers 400 with it).
@@ -127,7 +127,7 @@ export function logoutTokenValidator (settings: LogoutTokenSettings): (token: st
     try {
       header = (decode(token) as DecodedJwt).header as Record<string, unknown>
     } catch (error) {
-      throw new LogoutTokenError(`the logout token is not a JWT: ${describe(error)}`)
+      throw new LogoutTokenError(`the logout token is not a JWT: ${errorMessage(error)}`)
     }
     const typ = header.typ
     if (typ !== undefined && (typeof typ !== 'string' || !ACCEPTED_TYP.has(typ.toLowerCase()))) {
@@ -142,7 +142,7 @@ export function logoutTokenValidator (settings: LogoutTokenSettings): (token: st
     } catch (error) {
       // fast-jwt wraps what the key fetcher threw (no JWKS, an unknown kid, a discovery document of another issuer).
       const cause = (error as { originalError?: unknown }).originalError
-      throw new LogoutTokenError(cause === undefined ? describe(error) : `${describe(error)} ${describe(cause)}`)
+      throw new LogoutTokenError(cause === undefined ? errorMessage(error) : `${errorMessage(error)} ${errorMessage(cause)}`)
     }
     // fast-jwt checks that iat is not too old (maxAge); one from the future is checked here.
     if (typeof payload.iat !== 'number' || payload.iat > Date.now() / 1000 + settings.clockTolerance) {

@@ -1,10 +1,10 @@
 import type { JWT } from '@fastify/jwt'
 import type { FastifyBaseLogger } from 'fastify'
 import { claimsOfArgument, readClaims } from './claims.js'
-import { asStoreError, describe, withDeadline } from './deadline.js'
+import { asStoreError, errorMessage, withDeadline } from './deadline.js'
 import { InvalidArgumentError, InvalidTokenError, UnsupportedSetupError } from './errors.js'
 import { claimsObject } from './payload.js'
-import { keyFromFunction } from './secret-function.js'
+import { usesSecretFunction } from './secret-function.js'
 import type { RevocationStats } from './stats.js'
 import type { RevocationClaims, RevocationStore } from './stores/store.js'
 import { cutoffProblem, subjectCutoff, tokenTtl, type TtlSettings } from './ttl.js'
@@ -80,7 +80,7 @@ async function pastCutoffSecond (cutoff: number): Promise<void> {
 function verifierOf (jwts: readonly JWT[]): (token: string) => unknown {
   // Asked once per registration; `jwts` grows when a namespace registered after the plugin is found at onReady.
   const staticKey = new WeakMap<JWT, boolean>()
-  const isStatic = (jwt: JWT): boolean => staticKey.get(jwt) ?? staticKey.set(jwt, !keyFromFunction(jwt)).get(jwt) as boolean
+  const isStatic = (jwt: JWT): boolean => staticKey.get(jwt) ?? staticKey.set(jwt, !usesSecretFunction(jwt)).get(jwt) as boolean
   return (token) => {
     const staticKeyed = jwts.filter(isStatic)
     if (staticKeyed.length === 0) {
@@ -96,7 +96,7 @@ function verifierOf (jwts: readonly JWT[]): (token: string) => unknown {
         errors.push(error)
       }
     }
-    throw new InvalidTokenError(describe(errors[0]))
+    throw new InvalidTokenError(errorMessage(errors[0]))
   }
 }
 
@@ -176,7 +176,7 @@ export function revocationApi (jwts: readonly JWT[], settings: RevokeSettings): 
         // Decoding needs no key: any registration's decoder reads any token's payload.
         payload = (jwts[0] as JWT).decode(token, PAYLOAD_ONLY)
       } catch (error) {
-        throw new InvalidTokenError(describe(error))
+        throw new InvalidTokenError(errorMessage(error))
       }
       claims = readClaims(payload, false)
     } else {

@@ -7,7 +7,7 @@ import type { JWT } from '@fastify/jwt'
  * fast-jwt throws at once when the key is static, and answers with a rejected promise when the key comes from a
  * function. The function itself is never called: the token fails to decode first.
  */
-export function keyFromFunction (jwt: JWT): boolean {
+export function usesSecretFunction (jwt: JWT): boolean {
   let answer: unknown
   try {
     answer = jwt.verify('malformed')

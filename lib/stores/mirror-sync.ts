@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
-import { describe, withDeadline } from '../deadline.js'
+import { errorMessage, withDeadline } from '../deadline.js'
 import type { MirrorEntries } from './mirror-entries.js'
 import type { MirrorMessage } from './mirror-message.js'
 import { Backoff } from './mirror-retry.js'
@@ -91,7 +91,7 @@ export class MirrorSync {
     } catch (error) {
       if (this.#loading) this.#loadError ??= error
       // A full mirror cannot hold what others revoke: it must stop answering rather than answer wrong.
-      else this.stale(describe(error))
+      else this.stale(errorMessage(error))
     }
   }
 
