@@ -57,15 +57,18 @@ export class Subscription {
     this.reset()
   }
 
+  // autoResubscribe off: ioredis's own resubscribe after a reconnect sends SUBSCRIBE without handling its promise, and
+  // a connection that closes again at once (or is closed) makes it an unhandled rejection, which can end the process.
+  // Nothing is lost by it: every user of a Subscription subscribes again itself when the connection is ready.
   async #open (): Promise<Redis> {
-    if (!this.#client.isCluster) return (this.#client as Redis).duplicate()
+    if (!this.#client.isCluster) return (this.#client as Redis).duplicate({ autoResubscribe: false })
     const cluster = this.#client as Cluster
     // No node is known before the Cluster client has connected; any command waits for that.
     if (cluster.nodes('master').length === 0) await cluster.ping()
     const primaries = cluster.nodes('master')
     const node = primaries[Math.floor(Math.random() * primaries.length)] as Redis
     // A copy of that node's connection (host, port, credentials, TLS), not the node's own, which serves commands.
-    return node.duplicate({ lazyConnect: false })
+    return node.duplicate({ lazyConnect: false, autoResubscribe: false })
   }
 
   #watch (connection: Redis): Redis {
