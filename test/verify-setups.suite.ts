@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { createRequire } from 'node:module'
 import fastifyCookie from '@fastify/cookie'
 import fastifyJwt from '@fastify/jwt'
 import Fastify, { type FastifyRequest } from 'fastify'
@@ -239,7 +240,14 @@ t.test('verified payloads are decoded once per token, and the cache starts afres
   t.equal(payloadOf('e30.bm90IGpzb24.x'), undefined, 'not JSON: nothing kept')
 })
 
-t.test('@fastify/jwt registered with verify: null (no app-wide verify options): guarded as any other', async (t) => {
+// @fastify/jwt before 10.2.7 throws from inside its own registration on `verify: null` (a TypeError that escapes
+// register, with or without this plugin): the setup exists from 10.2.7 on, and the peer matrix's oldest cell has 10.2.2.
+const jwtVersion = (createRequire(import.meta.url)('@fastify/jwt/package.json') as { version: string }).version
+const acceptsNullVerify = jwtVersion.localeCompare('10.2.7', undefined, { numeric: true }) >= 0
+
+t.test('@fastify/jwt registered with verify: null (no app-wide verify options): guarded as any other', {
+  skip: acceptsNullVerify ? false : `@fastify/jwt ${jwtVersion} itself crashes on verify: null (accepted from 10.2.7)`
+}, async (t) => {
   const app = Fastify()
   await app.register(fastifyJwt, { secret: SECRET, verify: null } as unknown as { secret: string })
   await app.register(jwtRevoke)
