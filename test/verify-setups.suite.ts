@@ -225,6 +225,11 @@ t.test('app.jwtRevoke.check(): the check of a payload verified elsewhere (app.jw
   t.equal((await app.inject({ method: 'POST', url: '/message', payload: { token } })).body, 'accepted')
   await app.revoke(token)
   t.equal((await app.inject({ method: 'POST', url: '/message', payload: { token } })).body, 'FST_JWT_REVOKED')
+  // A payload that is no claims object (null, a string) is refused as such, never checked as if it had no claims.
+  const request = {} as FastifyRequest
+  for (const payload of [null, 'a string']) {
+    await t.rejects(app.jwtRevoke.check(request, payload), { code: 'FST_JWT_REVOKE_INVALID_CLAIM' }, `payload ${JSON.stringify(payload)}`)
+  }
 })
 
 t.test('verified payloads are decoded once per token, and the cache starts afresh when full', async (t) => {
