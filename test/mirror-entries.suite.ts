@@ -70,6 +70,73 @@ t.test('flat table: values keep the larger; growth keeps every live entry', asyn
   t.equal(reserved.bytes, 14_286 * 13, '13 bytes a slot')
 })
 
+t.test('flat table: random puts, sweeps and growth agree with a plain map, runs crowded and wrapping', async (t) => {
+  // A seeded generator: the same operations on every run.
+  let seed = 12345
+  const random = (below: number): number => {
+    seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) | 0
+    return ((seed >>> 0) % below)
+  }
+  // Few homes, near the start and the end of the table: long runs that wrap round and push into each other.
+  const lows = [0, 1, homeOf(3), homeOf(3) + 1, homeOf(40), 2 ** 32 - 2, 2 ** 32 - 1, homeOf(1000)]
+  for (let i = 0; i < 24; i++) lows.push(random(2 ** 32))
+  const table = new FlatTable({ withValues: true })
+  const model = new Map<string, { low: number, high: number, expiry: number, generation: number, value: number }>()
+  const present = (low: number, high: number): number => table.find(low, high, 0)
+  let now = 100
+  for (let step = 0; step < 8000; step++) {
+    const low = lows[random(lows.length)] as number
+    const high = random(100)
+    const operation = random(10)
+    if (operation < 7) {
+      // First long-lived entries, enough to grow the table; then short-lived ones that sweeps drop.
+      const expiry = now + random(step < 4000 ? 5000 : 60)
+      const generation = 1 + random(3)
+      const value = random(1000)
+      const key = `${low}:${high}`
+      const held = model.get(key)
+      if (held === undefined && model.size + 1 > table.capacity * 0.8) {
+        // Growth leaves expired entries behind.
+        for (const [other, entry] of model) if (entry.expiry <= now) model.delete(other)
+      }
+      if (!table.put(low, high, expiry, generation, value, now, 1e9)) t.fail(`put refused at step ${step}`)
+      if (held === undefined) model.set(key, { low, high, expiry, generation, value })
+      else {
+        const live = held.expiry > now
+        model.set(key, { low, high, generation, expiry: live ? Math.max(held.expiry, expiry) : expiry, value: live ? Math.max(held.value, value) : value })
+      }
+    } else if (operation < 9) {
+      const from = random(table.capacity)
+      const keep = step < 4000 || random(2) === 0 ? -1 : 1 + random(3)
+      const before = table.size
+      const dropped = table.sweep(from, from + random(64), now, keep)
+      let gone = 0
+      for (const [key, entry] of model) {
+        const droppable = entry.expiry <= now || (keep !== -1 && entry.generation !== keep)
+        if (present(entry.low, entry.high) !== -1) continue
+        if (!droppable) t.fail(`a kept entry ${key} was lost by a sweep at step ${step}`)
+        model.delete(key)
+        gone++
+      }
+      if (dropped !== gone || table.size !== before - dropped) t.fail(`sweep at step ${step}: dropped ${dropped}, gone ${gone}`)
+    } else {
+      now += random(5)
+    }
+    if (step % 500 === 0 || step === 7999) {
+      let wrong = 0
+      for (const entry of model.values()) {
+        const slot = present(entry.low, entry.high)
+        if (slot === -1 || table.value(slot) !== entry.value || (table.find(entry.low, entry.high, entry.expiry - 1) === -1) || table.find(entry.low, entry.high, entry.expiry) !== -1) wrong++
+      }
+      let phantoms = 0
+      for (let high = 100; high < 150; high++) if (present(lows[high % lows.length] as number, high) !== -1) phantoms++
+      if (wrong > 0 || phantoms > 0 || table.size !== model.size) t.fail(`step ${step}: ${wrong} wrong, ${phantoms} phantoms, size ${table.size} against ${model.size}`)
+    }
+  }
+  t.equal(table.size, model.size, `${model.size} entries at the end, in ${table.capacity} slots`)
+  t.ok(table.capacity > 1024, 'the table grew on the way')
+})
+
 t.test('fingerprints: the same text, the same fingerprint; different texts, different ones', async (t) => {
   const print = new Fingerprint()
   const seen = new Set<string>()
