@@ -89,6 +89,25 @@ t.test('a silent partition is caught by the heartbeat', async (t) => {
   t.equal(store.status().synced, true, 'in sync again once the network is back')
 })
 
+t.test('a process whose event loop was blocked for many beats keeps its copy: it was paused, not cut off', async (t) => {
+  const logs = collectLogs('warn')
+  const logger = (await buildApp({}, {}, { logger: logs.logger })).app
+  t.teardown(() => logger.close())
+  const store = new MirrorStore({ client: listened(new Redis(server.url)), heartbeat: 50, ownsClient: true, log: logger.log })
+  await store.start()
+  t.teardown(() => store.close())
+  const before = store.status()
+  t.equal(before.synced, true)
+  for (let pause = 0; pause < 3; pause++) {
+    // Ten beats of a synchronous job, the way a large JSON.parse or a CPU-bound loop holds a server.
+    const until = Date.now() + 500
+    while (Date.now() < until) { /* blocked */ }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  t.same(store.status(), before, 'still in sync from the same sync')
+  t.same(logs.lines.filter((line) => String(line.msg).includes('out of sync')), [], 'it never said it was out of sync')
+})
+
 t.test('mirror mode with onStoreError allow passes while out of sync, and needs the Redis store', async (t) => {
   const proxy = await startTcpProxy(server.port)
   t.teardown(() => proxy.close())

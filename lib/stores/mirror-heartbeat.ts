@@ -10,6 +10,7 @@ export class Heartbeat {
   readonly #ping: () => Promise<unknown>
   readonly #silent: () => void
   #lastHeard = 0
+  #lastBeat = 0
   #timer: NodeJS.Timeout | undefined
 
   /** `silent` is called at a beat when three have gone unheard since the last one heard (or the last restart()). */
@@ -20,6 +21,7 @@ export class Heartbeat {
   }
 
   start (): void {
+    this.#lastBeat = Date.now()
     this.#timer ??= setInterval(() => this.#beat(), this.#beatMs).unref()
   }
 
@@ -38,7 +40,13 @@ export class Heartbeat {
   }
 
   #beat (): void {
-    if (Date.now() - this.#lastHeard > MISSED_BEATS * this.#beatMs) this.#silent()
+    const now = Date.now()
+    // A beat that comes late means this process's event loop was blocked (a long synchronous job): the pings sent
+    // before the pause wait, unread, in the socket, and are read right after this timer. Judging now would take a
+    // paused process for a silent connection and throw away a whole copy; the next beat judges instead.
+    const late = now - this.#lastBeat > 2 * this.#beatMs
+    this.#lastBeat = now
+    if (!late && now - this.#lastHeard > MISSED_BEATS * this.#beatMs) this.#silent()
     this.#ping().catch(() => {})
   }
 }

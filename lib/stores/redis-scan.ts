@@ -39,16 +39,20 @@ function deliver (key: string, prefixLength: number, pttl: number, cutoff: unkno
 // One round trip per SCAN step on a single Redis: the step, each key's PTTL and each cutoff's value (a subject's or a
 // session's), read inside Redis. Sending a PTTL command per key costs the client more than Redis (about 8 µs a key
 // through ioredis, where the script's whole step is 1-3 µs a key). The keys are not declared to the script, which only a single Redis accepts.
+// A key's last byte ('f' of ':cutoff', 'd' of ':sid') is looked at before any substring is made: Lua interns every
+// string it makes, which cost Redis 7 % of the step when each key's ending was cut out.
 const SCAN_STEP = `local step = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', ARGV[3])
 local keys = step[2]
 local ttls = {}
 local cutoffs = {}
+local byte, sub, call = string.byte, string.sub, redis.call
 for i = 1, #keys do
   local key = keys[i]
-  ttls[i] = redis.call('PTTL', key)
-  if string.sub(key, -7) == ':cutoff' or string.sub(key, -4) == ':sid' then
+  ttls[i] = call('PTTL', key)
+  local last = byte(key, -1)
+  if (last == 102 and sub(key, -7) == ':cutoff') or (last == 100 and sub(key, -4) == ':sid') then
     cutoffs[#cutoffs + 1] = i
-    cutoffs[#cutoffs + 1] = redis.call('GET', key)
+    cutoffs[#cutoffs + 1] = call('GET', key)
   end
 end
 return {step[1], keys, ttls, cutoffs}`
