@@ -1,9 +1,10 @@
 // One mirror in a process of its own, measured at one size (see mirror-scale.ts, which starts it and fills Redis).
 // Prints one JSON line. Usage: node --expose-gc --import tsx bench/mirror-scale-child.ts <redis url> <entries>
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import type { FastifyBaseLogger } from 'fastify'
+import fastifyJwt from '@fastify/jwt'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
-import { MirrorStore, RedisStore, type RevocationClaims } from '../index.js'
+import fastifyJwtRevoke, { MirrorStore, RedisStore, type RevocationClaims, type RevocationStore } from '../index.js'
 import { benchKey } from './mirror-scale-keys.js'
 
 const [url = '', entriesArg = '0'] = process.argv.slice(2)
@@ -28,16 +29,15 @@ async function watched<T> (run: () => Promise<T>): Promise<{ value: T, peakRss: 
   }
 }
 
-/**
- * Nanoseconds per check of `count` tokens nobody revoked (answered in process, no round trip), half of them of subjects
- * that have a cutoff before they were issued.
- */
-function checkCost (store: MirrorStore, count: number): number {
-  const claims: RevocationClaims[] = Array.from({ length: count }, (_, i) => ({ jti: `valid-${i}-${Math.random().toString(36).slice(2)}`, sub: i % 2 === 0 ? `user-${i % 1_000_000}` : `cut-${(i % 10_000) * 100}`, iat: 2_000_000_000 }))
+/** Tokens nobody revoked (answered in process, no round trip), half of them of subjects that have a cutoff before they were issued. */
+const validTokens = (): RevocationClaims[] => Array.from({ length: 200_000 }, (_, i) => ({ jti: `valid-${i}-${Math.random().toString(36).slice(2)}`, sub: i % 2 === 0 ? `user-${i % 1_000_000}` : `cut-${(i % 10_000) * 100}`, iat: 2_000_000_000 }))
+
+/** Nanoseconds per check of the valid tokens: the same tokens for every store, so only the store differs. */
+function checkCost (store: MirrorStore, validClaims: RevocationClaims[]): number {
   let refused = 0
   const started = process.hrtime.bigint()
-  for (const one of claims) if (store.isRevoked(one) !== false) refused++
-  const ns = Number(process.hrtime.bigint() - started) / count
+  for (const one of validClaims) if (store.isRevoked(one) !== false) refused++
+  const ns = Number(process.hrtime.bigint() - started) / validClaims.length
   if (refused > 0) throw new Error(`${refused} valid tokens were not answered false at once`)
   return ns
 }
@@ -82,15 +82,19 @@ await sleep(500)
 const steadyRss = rss()
 const heapUsed = process.memoryUsage().heapUsed
 
-// Check cost, interleaved with the empty mirror's three times, in this same process.
+// Check cost, interleaved with the empty mirror's (each going first in turn), in this same process.
 const costs = { empty: [] as number[], full: [] as number[] }
-checkCost(empty, 200_000)
-checkCost(mirror, 200_000)
-for (let round = 0; round < 3; round++) {
-  costs.empty.push(checkCost(empty, 200_000))
-  costs.full.push(checkCost(mirror, 200_000))
+const valid = validTokens()
+checkCost(empty, valid)
+checkCost(mirror, valid)
+for (let round = 0; round < 6; round++) {
+  if (round % 2 === 0) costs.empty.push(checkCost(empty, valid))
+  costs.full.push(checkCost(mirror, valid))
+  if (round % 2 === 1) costs.empty.push(checkCost(empty, valid))
 }
+valid.length = 0
 const best = (list: number[]): number => Math.min(...list)
+
 const revokedClaims = ((): RevocationClaims => { const { jti, sub } = benchKey(7); return { jti, sub, iat: 1 } })()
 const confirmed = await mirror.isRevoked(revokedClaims)
 
@@ -150,6 +154,40 @@ const missed = async (): Promise<number> => (await Promise.all(during.map(async 
 const waitedStarted = Date.now()
 while (await missed() > 0 && Date.now() - waitedStarted < 2000) await sleep(20)
 const missedAfterResync = await missed()
+// Last, so that its garbage is in none of the memory and stall figures above.
+/**
+ * The same comparison one level up: an authenticated request (app.inject, @fastify/jwt HS256 plus the plugin's check)
+ * on an app whose store answers from this mirror. The store is handed over behind a wrapper without start(), so the
+ * plugin does not sync it again.
+ */
+async function requestApp (store: MirrorStore): Promise<FastifyInstance> {
+  const app = Fastify()
+  await app.register(fastifyJwt, { secret: 'mirror-scale-bench-secret-of-32-bytes!' })
+  const wrapped: RevocationStore = { isRevoked: (claims) => store.isRevoked(claims), revoke: async () => {}, revokeSubject: async () => {} }
+  await app.register(fastifyJwtRevoke, { store: wrapped })
+  app.get('/me', { onRequest: app.authenticate }, async () => ({ ok: true }))
+  await app.ready()
+  return app
+}
+const apps = { empty: await requestApp(empty), full: await requestApp(mirror) }
+const headers = Array.from({ length: 10_000 }, (_, i) => ({ authorization: `Bearer ${apps.full.jwt.sign({ sub: i % 2 === 0 ? `user-${i}` : `cut-${(i % 10_000) * 100}`, jti: `request-${i}-${Math.random().toString(36).slice(2)}` })}` }))
+async function requestCost (app: FastifyInstance): Promise<number> {
+  const started = process.hrtime.bigint()
+  for (const one of headers) {
+    const response = await app.inject({ url: '/me', headers: one })
+    if (response.statusCode !== 200) throw new Error(`a valid token got ${response.statusCode}`)
+  }
+  return Number(process.hrtime.bigint() - started) / headers.length
+}
+const requests = { empty: [] as number[], full: [] as number[] }
+await requestCost(apps.empty)
+await requestCost(apps.full)
+for (let round = 0; round < 6; round++) {
+  if (round % 2 === 0) requests.empty.push(await requestCost(apps.empty))
+  requests.full.push(await requestCost(apps.full))
+  if (round % 2 === 1) requests.empty.push(await requestCost(apps.empty))
+}
+await Promise.all([apps.empty.close(), apps.full.close()])
 gc()
 console.log(JSON.stringify({
   entries,
@@ -162,6 +200,8 @@ console.log(JSON.stringify({
   firstMaxDelayMs: first.maxDelayMs,
   checkNsEmpty: best(costs.empty),
   checkNsFull: best(costs.full),
+  requestNsEmpty: best(requests.empty),
+  requestNsFull: best(requests.full),
   confirmed,
   steadyMaxDelayMs: steady.maxDelayMs,
   steadyInSync,
