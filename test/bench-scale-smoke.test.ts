@@ -1,0 +1,32 @@
+// The mirror's scale benchmarks are not part of `npm test` (minutes at 10 million entries); this smoke run of the two
+// quick ones is, so they cannot rot. Tiny sizes, no speed asserted: only that every figure is printed and positive.
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import t from 'tap'
+import { childEnv } from './helpers/child-env.js'
+
+const repo = fileURLToPath(new URL('..', import.meta.url))
+const run = async (script: string, millions: string): Promise<string> =>
+  (await promisify(execFile)(process.execPath, ['--import', 'tsx', script, millions], { cwd: repo, env: childEnv() })).stdout
+
+t.test('bench/table-cost.ts: both lookups against an empty table, and a growth', async (t) => {
+  const lines = (await run('bench/table-cost.ts', '0.02')).trim().split('\n')
+  t.equal(lines.length, 3, lines.join('\n'))
+  t.match(lines[0], /^token \(absent\) lookup: \d+ ns with 0\.02 M entries, \d+ ns empty \(\+-?\d+ ns\)$/)
+  t.match(lines[1], /^cutoff \(half present\) lookup: \d+ ns with 0\.02 M entries, \d+ ns empty \(\+-?\d+ ns\)$/)
+  t.match(lines[2], /^one growth at \d+\.\d+ M entries: the add that rehashed took \d+ ms; RSS \d+ MB before, \d+ MB after$/)
+})
+
+t.test('bench/scan-floor.ts: a bare SCAN and the mirror\'s load, each read twice, every key found', async (t) => {
+  const lines = (await run('bench/scan-floor.ts', '0.02')).trim().split('\n')
+  t.equal(lines.length, 4, lines.join('\n'))
+  for (const line of lines) {
+    const match = /^(.+): 20000 keys; per million: ([\d.]+) s of wall time, ([\d.]+) s of Redis CPU, ([\d.]+) s of this process's CPU$/.exec(line)
+    if (match === null) {
+      t.fail(`not a figure line: ${line}`)
+      continue
+    }
+    t.ok(Number(match[2]) > 0, `${match[1]}: wall time ${match[2]} s per million`)
+  }
+})
