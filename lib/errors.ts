@@ -40,6 +40,12 @@ export const StoreFullError = createError(
   503
 )
 
+export const MirrorGrowingError = createError(
+  'FST_JWT_REVOKE_MIRROR_GROWING',
+  'The Redis mirror holds %s entries in a table %s%% full; it grows at a resync rather than stall the event loop rehashing it',
+  503
+)
+
 export const NoVerifierError = createError(
   'FST_JWT_REVOKE_NO_VERIFIER',
   '%s needs the @fastify/jwt registered without a namespace (request.jwtVerify); with namespaces only, call request.<namespace>JwtVerify() in the route, which the plugin checks too',

@@ -137,6 +137,78 @@ t.test('flat table: random puts, sweeps and growth agree with a plain map, runs 
   t.ok(table.capacity > 1024, 'the table grew on the way')
 })
 
+t.test('a table too large to rehash in place asks for room instead of growing, and the next sync gives it', async (t) => {
+  const now = 1_000_000
+  const entries = new MirrorEntries({ maxEntries: 1_000_000, growInPlaceUpTo: 100, now: () => now })
+  const expiresAt = now + 3600_000
+  entries.reserve(2000)
+  const token = (i: number): string => jtiEntry(`grow-${i}`, 'grower')
+  let held = 0
+  let error: unknown
+  try {
+    for (; held < 10_000; held++) entries.addToken(token(held), expiresAt)
+  } catch (caught) {
+    error = caught
+  }
+  t.match(error, { code: 'FST_JWT_REVOKE_MIRROR_GROWING', statusCode: 503 }, `the add after ${held} entries asks for room`)
+  t.equal(held, Math.floor(Math.ceil(2000 / 0.7) * 0.8), 'at 80 % of a table sized 70 % full for 2000')
+  t.doesNotThrow(() => { entries.addToken(token(0), expiresAt + 1000) }, 'an entry already held still merges')
+  entries.addCutoff(cutoffEntry('x'), 1, expiresAt)
+  t.throws(() => { entries.addToken(token(held), expiresAt) }, { code: 'FST_JWT_REVOKE_MIRROR_GROWING' }, 'a cutoff goes to its own table; a new token still asks for room')
+  const bytes = entries.bytes
+
+  // In sync (the copy in use): the room is made in place, keeping every entry, however long the rehash takes.
+  entries.reserve(0, false)
+  t.ok(entries.bytes > bytes * 1.3, 'grown by about half')
+  let missing = 0
+  for (let i = 0; i < held; i++) if (!entries.hasToken(token(i))) missing++
+  t.equal(missing, 0, 'every entry kept')
+  for (let i = held; i < held * 1.2; i++) entries.addToken(token(i), expiresAt)
+  t.ok(entries.hasToken(token(held)), 'and it takes new ones')
+
+  // Out of sync (the load about to refill it): emptied into new arrays, never rehashed.
+  let more = Math.ceil(held * 1.2)
+  try {
+    for (; ; more++) entries.addToken(token(more), expiresAt)
+  } catch {}
+  const full = entries.bytes
+  entries.reserve(0, true)
+  t.equal(entries.size, 1, 'emptied (the one cutoff left: its table had room)')
+  t.ok(entries.bytes > full * 1.3, 'into a table about half as large again')
+  t.equal(entries.hasToken(token(0)), false)
+  for (let i = 0; i < more; i++) entries.addToken(token(i), expiresAt)
+  t.equal(entries.size, more + 1, 'the load refills it without asking for room again')
+
+  // The cutoff table, whose size no key count tells, asks for room the same way.
+  let cutoffs = 1
+  try {
+    for (; ; cutoffs++) entries.addCutoff(cutoffEntry(`cut-${cutoffs}`), 5, expiresAt)
+  } catch (caught) {
+    t.match(caught, { code: 'FST_JWT_REVOKE_MIRROR_GROWING' }, `after ${cutoffs} cutoffs`)
+  }
+  entries.reserve(more, true)
+  t.equal(entries.size, more, 'its cutoffs emptied into a larger table, its tokens kept (that table had room)')
+  for (let i = 0; i <= cutoffs; i++) entries.addCutoff(cutoffEntry(`cut-${i}`), 5, expiresAt)
+  t.equal(entries.cutoffOf(cutoffEntry(`cut-${cutoffs}`)), 5)
+
+  // While a sync loads, the copy is not in use: a full table grows in place rather than fail the load.
+  entries.beginSync()
+  let grown = 0
+  for (; grown < 5000; grown++) entries.addCutoff(cutoffEntry(`loaded-${grown}`), 5, expiresAt)
+  entries.endSync()
+  t.equal(entries.cutoffOf(cutoffEntry('loaded-4999')), 5, 'a sync grows the cutoff table as it loads')
+  t.throws(() => {
+    for (let i = 0; ; i++) entries.addCutoff(cutoffEntry(`after-${i}`), 5, expiresAt)
+  }, { code: 'FST_JWT_REVOKE_MIRROR_GROWING' }, 'and once in use it asks for room again')
+
+  // Without an add that asked for room, a sync that fits keeps the table as it is.
+  entries.reserve(more, true)
+  const kept = entries.bytes
+  entries.reserve(more, true)
+  t.equal(entries.bytes, kept)
+  t.equal(entries.size, more, 'the tokens, the cutoff table emptied into a larger one')
+})
+
 t.test('fingerprints: the same text, the same fingerprint; different texts, different ones', async (t) => {
   const print = new Fingerprint()
   const seen = new Set<string>()

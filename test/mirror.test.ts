@@ -108,6 +108,33 @@ t.test('a process whose event loop was blocked for many beats keeps its copy: it
   t.same(logs.lines.filter((line) => String(line.msg).includes('out of sync')), [], 'it never said it was out of sync')
 })
 
+t.test('a large table that fills up resyncs into a larger one: no rehash, Redis answers meanwhile, nothing missed', async (t) => {
+  const logs = collectLogs('warn')
+  const logger = (await buildApp({}, {}, { logger: logs.logger })).app
+  t.teardown(() => logger.close())
+  const writer = new RedisStore({ client: admin, keyPrefix: 'grow:' })
+  // Its keys go with it: later tests size their mirrors from DBSIZE.
+  t.teardown(async () => { await admin.del(...await admin.keys('grow:*')) })
+  const store = new MirrorStore({ client: listened(new Redis(server.url)), keyPrefix: 'grow:', heartbeat: 50, growInPlaceUpTo: 100, ownsClient: true, log: logger.log })
+  await store.start()
+  t.teardown(() => store.close())
+  // Revocations from another instance until this mirror's table is full (sized from DBSIZE at its sync).
+  const revoked: RevocationClaims[] = []
+  while (store.status().synced && revoked.length < 50_000) {
+    const batch = Array.from({ length: 200 }, (_, i) => ({ jti: `grow-${revoked.length + i}`, sub: 'grower' }))
+    await Promise.all(batch.map(async (claims) => await writer.revoke(claims, 3600)))
+    revoked.push(...batch.map((claims) => ({ ...claims, iat: 1 })))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  t.equal(store.status().synced, false, `out of sync once full, after ${revoked.length} revocations`)
+  t.ok(logs.lines.some((line) => String((line.reason as string | undefined) ?? '').includes('grows at a resync')), 'and it says why')
+  t.same(await notRefused(store, revoked), [], 'meanwhile Redis refuses every one of them')
+  await waitFor('in sync again', () => store.status().synced, 20_000)
+  t.equal(store.status().entries, revoked.length, 'the larger table holds every revocation')
+  t.same(await notRefused(store, revoked), [], 'and the copy refuses every one')
+  t.equal(store.isRevoked({ jti: 'never-revoked', sub: 'grower', iat: 1 }), false, 'a valid token is answered from memory')
+})
+
 t.test('mirror mode with onStoreError allow passes while out of sync, and needs the Redis store', async (t) => {
   const proxy = await startTcpProxy(server.port)
   t.teardown(() => proxy.close())

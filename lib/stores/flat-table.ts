@@ -60,6 +60,16 @@ export class FlatTable {
     return this.#capacity
   }
 
+  /** Whether one more entry would make it grow (past 80 % full). */
+  get crowded (): boolean {
+    return this.#size + 1 > this.#capacity * MAX_LOAD
+  }
+
+  /** Whether it holds this fingerprint, live or expired. */
+  holds (low: number, high: number): boolean {
+    return this.#seek(low, high) !== -1
+  }
+
   /** Bytes its arrays take. */
   get bytes (): number {
     return this.#keys.byteLength + this.#generations.byteLength + (this.#values?.byteLength ?? 0)
@@ -98,11 +108,27 @@ export class FlatTable {
     return true
   }
 
+  /** Whether `entries` would make it grow. */
+  tooSmallFor (entries: number): boolean {
+    return entries > this.#capacity * MAX_LOAD
+  }
+
   /** Makes room for `entries` without growing again (called before a load whose size is known roughly). */
   reserve (entries: number, now: number): void {
     // Only a table too small for them grows: a rehash holds two tables at once and stalls the event loop, so a resync
     // whose count is a little above the last one's (writes made meanwhile) keeps the table it has.
-    if (entries > this.#capacity * MAX_LOAD) this.#rehash(slotsFor(entries), now)
+    if (this.tooSmallFor(entries)) this.#rehash(slotsFor(entries), now)
+  }
+
+  /** Empties it into new arrays sized for `entries`: no rehash, and the old arrays can go before the load refills it. */
+  rebuild (entries: number): void {
+    const capacity = slotsFor(entries)
+    this.#keys = new Uint32Array(capacity * 3)
+    this.#generations = new Uint8Array(capacity)
+    this.#values = this.#values === undefined ? undefined : new Float64Array(capacity)
+    this.#capacity = capacity
+    this.#scale = capacity / TWO_TO_32
+    this.#size = 0
   }
 
   /**

@@ -1,16 +1,24 @@
-import { StoreFullError } from '../errors.js'
+import { MirrorGrowingError, StoreFullError } from '../errors.js'
 import { Fingerprint } from './fingerprint.js'
 import { FlatTable } from './flat-table.js'
 
 export interface MirrorEntriesOptions {
   /** Live entries (revoked ids plus subject cutoffs) it may hold; an add beyond it throws StoreFullError. */
   maxEntries?: number | undefined
+  /**
+   * Entries up to which a table grows in place, rehashing at once (under about 10 ms). A larger table that fills up
+   * while no sync runs is not rehashed: an add throws MirrorGrowingError, the mirror goes out of sync (Redis answers
+   * its checks), and the next sync loads into a new, larger table. Default 65 536.
+   */
+  growInPlaceUpTo?: number | undefined
   /** The clock, in milliseconds (tests move it). */
   now?: () => number
 }
 
 /** Expiries are whole seconds in a Uint32: the largest is in 2106, later than any token this package accepts. */
 const MAX_EXPIRY = 0xffffffff
+/** A full table's entries times this make a table half as large again (sized 70 % full, it was full at 80 %). */
+const GROWTH = 1.3
 /** Slots of each table one sweep slice looks at: a fraction of a millisecond. */
 const SLICE = 16_384
 
@@ -38,7 +46,10 @@ export class MirrorEntries {
   readonly #cutoffs = new FlatTable({ withValues: true })
   readonly #fingerprint = new Fingerprint()
   readonly #maxEntries: number
+  readonly #growInPlaceUpTo: number
   readonly #now: () => number
+  /** An add found a table too large to rehash in place full: the next sync gives it room. */
+  #needsRoom = false
   #generation = 1
   /** While a sync runs, only its own entries are sure to be current. */
   #syncing = false
@@ -49,6 +60,7 @@ export class MirrorEntries {
 
   constructor (options: MirrorEntriesOptions = {}) {
     this.#maxEntries = options.maxEntries ?? 1_000_000
+    this.#growInPlaceUpTo = options.growInPlaceUpTo ?? 65_536
     this.#now = options.now ?? Date.now
   }
 
@@ -105,9 +117,22 @@ export class MirrorEntries {
     this.#syncing = false
   }
 
-  /** Sizes the token table for a load of about `entries` (bounded by maxEntries), so that it does not grow during it. */
-  reserve (entries: number): void {
-    this.#tokens.reserve(Math.min(entries, this.#maxEntries), this.#seconds())
+  /**
+   * Sizes the tables for a load of about `entries` (bounded by maxEntries), so that they do not grow during it. With
+   * `mayEmpty` (the copy is not in use: checks go to Redis until the load completes), a table too large to rehash in
+   * place is emptied into new arrays instead, which the load refills: no stall, and never two tables at once.
+   */
+  reserve (entries: number, mayEmpty = false): void {
+    const needsRoom = this.#needsRoom
+    this.#needsRoom = false
+    const now = this.#seconds()
+    for (const [table, wanted] of [[this.#tokens, entries], [this.#cutoffs, 0]] as const) {
+      // A table that filled up since the last sync grows by half, whatever the key count says.
+      const target = Math.min(Math.max(wanted, needsRoom && table.crowded ? Math.ceil(table.size * GROWTH) : 0), this.#maxEntries)
+      if (!table.tooSmallFor(target)) continue
+      if (mayEmpty && !this.#growsInPlace(table)) table.rebuild(target)
+      else table.reserve(target, now)
+    }
   }
 
   /** Sweeps the next slice of each table (expired entries, and stale ones after a sync); answers how many it dropped. */
@@ -120,6 +145,10 @@ export class MirrorEntries {
     return dropped
   }
 
+  #growsInPlace (table: FlatTable): boolean {
+    return table.size < this.#growInPlaceUpTo
+  }
+
   #seconds (): number {
     return Math.floor(this.#now() / 1000)
   }
@@ -129,6 +158,12 @@ export class MirrorEntries {
     const { low, high } = this.#fingerprint
     const expiry = Math.min(Math.ceil(expiresAt / 1000), MAX_EXPIRY)
     const now = this.#seconds()
+    // While a sync loads, the copy answers nothing and a table grows in place (only the cutoff table can: reserve()
+    // sized the token table from the key count). In use, a large table asks for room instead (see reserve()).
+    if (!this.#syncing && table.crowded && !this.#growsInPlace(table) && !table.holds(low, high)) {
+      this.#needsRoom = true
+      throw new MirrorGrowingError(table.size, 80)
+    }
     if (table.put(low, high, expiry, this.#generation, value, now, this.#maxEntries - other.size)) return
     // Full: the one sweep of whole tables, only at the bound. While a sync runs, what it has not loaded again may go.
     const keep = this.#syncing ? this.#generation : this.#keep

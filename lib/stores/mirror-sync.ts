@@ -147,7 +147,8 @@ export class MirrorSync {
     try {
       await this.#subscribe()
       this.#loading = true
-      entries.reserve(await keyCount(client))
+      // Out of sync, the copy answers nothing, so a table too large to rehash in place may be emptied into a larger one.
+      entries.reserve(await keyCount(client), !this.#synced)
       await scanEntries(client, keyPrefix, (entry: ScannedEntry) => {
         // Read after the SCAN step that found the key: its expiry here is never earlier than in Redis.
         const now = Date.now()

@@ -18,6 +18,12 @@ export interface MirrorStoreOptions {
   ownsClient?: boolean
   /** Live entries the mirror may hold; beyond it the mirror is out of sync (checks go to Redis) until they fit. */
   maxEntries?: number
+  /**
+   * Entries up to which the mirror's table grows in place, rehashing at once (under about 10 ms). A larger table that
+   * fills up makes the mirror resync into a table half as large again (its checks go to Redis meanwhile), rather than
+   * stall the event loop and hold two tables at once. Default 65 536.
+   */
+  growInPlaceUpTo?: number
   /** Milliseconds between heartbeats; three missed ones mark the mirror stale. Default 1000. */
   heartbeat?: number
   /** Milliseconds Redis gets to confirm a revocation the mirror holds before the mirror refuses anyway. Default 100. */
@@ -65,7 +71,7 @@ export class MirrorStore implements RevocationStore {
     this.writer = new RedisStore({ client: options.client, keyPrefix: options.keyPrefix, ownsClient: options.ownsClient, log: options.log, durability: options.durability })
     const beatMs = options.heartbeat ?? 1000
     this.#confirmTimeout = options.confirmTimeout ?? 100
-    this.#entries = new MirrorEntries({ maxEntries: options.maxEntries })
+    this.#entries = new MirrorEntries({ maxEntries: options.maxEntries, growInPlaceUpTo: options.growInPlaceUpTo })
     this.#subscription = new Subscription(options.client, this.writer.channel, {
       message: (text) => this.#onMessage(text),
       lost: () => this.#sync.stale('the subscriber connection closed'),
