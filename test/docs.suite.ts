@@ -36,7 +36,8 @@ function anchors (markdown: string): Set<string> {
 /** The paths git ignores, of those given: one `git check-ignore` for all (it exits 1 when it ignores none). */
 function ignoredByGit (paths: string[]): Set<string> {
   try {
-    return new Set(execFileSync('git', ['check-ignore', '--stdin'], { cwd: root, input: paths.join('\n'), encoding: 'utf8' }).split('\n'))
+    // Outside a git checkout (the peer matrix's copy) git says so on stderr and exits 128: nothing is ignored there.
+    return new Set(execFileSync('git', ['check-ignore', '--stdin'], { cwd: root, input: paths.join('\n'), encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] }).split('\n'))
   } catch {
     return new Set()
   }
