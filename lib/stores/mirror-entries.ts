@@ -19,6 +19,8 @@ export interface MirrorEntriesOptions {
 const MAX_EXPIRY = 0xffffffff
 /** A full table's entries times this make a table half as large again (sized 70 % full, it was full at 80 %). */
 const GROWTH = 1.3
+/** Milliseconds of each slice of commitMemory: well within a 10 ms stall, even with some faults slower than others. */
+const COMMIT_SLICE_MS = 3
 /** Slots of each table one sweep slice looks at: a fraction of a millisecond. */
 const SLICE = 16_384
 
@@ -133,6 +135,12 @@ export class MirrorEntries {
       if (mayEmpty && !this.#growsInPlace(table)) table.rebuild(target)
       else table.reserve(target, now)
     }
+  }
+
+  /** Commits the tables' memory before a load fills them (see FlatTable#commitMemory), a few milliseconds at a time. */
+  async commitMemory (sliceMs = COMMIT_SLICE_MS): Promise<void> {
+    await this.#tokens.commitMemory(sliceMs)
+    await this.#cutoffs.commitMemory(sliceMs)
   }
 
   /** Sweeps the next slice of each table (expired entries, and stale ones after a sync); answers how many it dropped. */

@@ -149,6 +149,8 @@ export class MirrorSync {
       this.#loading = true
       // Out of sync, the copy answers nothing, so a table too large to rehash in place may be emptied into a larger one.
       entries.reserve(await keyCount(client), !this.#synced)
+      // Before the SCAN: a new table's pages are committed in slices here, not one fault per entry in the load's steps.
+      await entries.commitMemory()
       await scanEntries(client, keyPrefix, (entry: ScannedEntry) => {
         // Read after the SCAN step that found the key: its expiry here is never earlier than in Redis.
         const now = Date.now()
