@@ -1,11 +1,11 @@
 // One mirror in a process of its own, measured at one size (see mirror-scale.ts, which starts it and fills Redis).
 // Prints one JSON line. Usage: node --expose-gc --import tsx bench/mirror-scale-child.ts <redis url> <entries>
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 import fastifyJwt from '@fastify/jwt'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import fastifyJwtRevoke, { MirrorStore, RedisStore, type RevocationClaims, type RevocationStore } from '../index.js'
 import { benchKey } from './mirror-scale-keys.js'
+import { watchStalls } from './stall-watch.js'
 
 const [url = '', entriesArg = '0'] = process.argv.slice(2)
 const entries = Number(entriesArg)
@@ -13,18 +13,18 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 const rss = (): number => process.memoryUsage().rss
 
-/** Samples RSS every 20 ms and the event-loop delay while `run` runs; answers the peak RSS and the longest delay. */
-async function watched<T> (run: () => Promise<T>): Promise<{ value: T, peakRss: number, maxDelayMs: number }> {
-  const delay = monitorEventLoopDelay({ resolution: 1 })
+/** Samples RSS every 20 ms and the event-loop stalls while `run` runs; answers the peak RSS and the longest stalls. */
+async function watched<T> (run: () => Promise<T>): Promise<{ value: T, peakRss: number, maxDelayMs: number, ownDelayMs: number }> {
   let peakRss = rss()
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, rss()) }, 20)
-  delay.enable()
+  const stalls = watchStalls()
   try {
     const value = await run()
     peakRss = Math.max(peakRss, rss())
-    return { value, peakRss, maxDelayMs: delay.max / 1e6 }
+    const { longestMs, ownMs } = stalls()
+    return { value, peakRss, maxDelayMs: longestMs, ownDelayMs: ownMs }
   } finally {
-    delay.disable()
+    stalls()
     clearInterval(sampler)
   }
 }
@@ -198,19 +198,23 @@ console.log(JSON.stringify({
   steadyRss,
   heapUsed,
   firstMaxDelayMs: first.maxDelayMs,
+  firstOwnDelayMs: first.ownDelayMs,
   checkNsEmpty: best(costs.empty),
   checkNsFull: best(costs.full),
   requestNsEmpty: best(requests.empty),
   requestNsFull: best(requests.full),
   confirmed,
   steadyMaxDelayMs: steady.maxDelayMs,
+  steadyOwnDelayMs: steady.ownDelayMs,
   steadyInSync,
   idleMaxDelayMs: idle.maxDelayMs,
+  idleOwnDelayMs: idle.ownDelayMs,
   idleGcMs,
   gcMs,
   resyncMs: gap.value,
   resyncPeakRss: gap.peakRss,
   resyncMaxDelayMs: gap.maxDelayMs,
+  resyncOwnDelayMs: gap.ownDelayMs,
   checksDuringResync: answered,
   wrongDuringResync: wrong,
   failedDuringResync: failed,

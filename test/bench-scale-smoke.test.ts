@@ -18,15 +18,16 @@ t.test('bench/table-cost.ts: both lookups against an empty table, and making roo
   t.match(lines[2], /^growth: at \d+\.\d+ M entries an add asked for room \(FST_JWT_REVOKE_MIRROR_GROWING\); the next sync's reserve emptied the \d+ MB table into one of \d+ MB in [\d.]+ ms; RSS \d+ MB before the adds, \d+ MB after$/)
 })
 
-t.test('bench/scan-floor.ts: a bare SCAN and the mirror\'s load, each read twice, every key found', async (t) => {
+t.test('bench/scan-floor.ts: a bare SCAN, a pipelined one and the mirror\'s load, each read twice, every key found', async (t) => {
   const lines = (await run('bench/scan-floor.ts', '0.02')).trim().split('\n')
-  t.equal(lines.length, 4, lines.join('\n'))
+  t.equal(lines.length, 6, lines.join('\n'))
   for (const line of lines) {
-    const match = /^(.+): 20000 keys; per million: ([\d.]+) s of wall time, ([\d.]+) s of Redis CPU, ([\d.]+) s of this process's CPU$/.exec(line)
+    const match = /^(.+): 20000 keys; per million: ([\d.]+) s of wall time, ([\d.]+) s of Redis CPU, ([\d.]+) s of this process's CPU; longest event-loop stall ([\d.]+) ms \(own work ([\d.]+) ms\)$/.exec(line)
     if (match === null) {
       t.fail(`not a figure line: ${line}`)
       continue
     }
     t.ok(Number(match[2]) > 0, `${match[1]}: wall time ${match[2]} s per million`)
+    t.ok(Number(match[6]) <= Number(match[5]), 'its own stalls are among all its stalls')
   }
 })
