@@ -1,6 +1,6 @@
 import type { ClusterOptions } from 'ioredis'
 import t from 'tap'
-import { MirrorStore, RedisStore } from '../index.js'
+import { MirrorStore, RedisStore, type RevocationClaims } from '../index.js'
 import { bearer, buildApp, collectLogs, type TestApp } from './helpers/app.js'
 import { notRefused, statusWithin, waitFor, writesDuringStart } from './helpers/mirror.js'
 import { startClusterFor } from './helpers/redis-cluster.js'
@@ -81,6 +81,44 @@ t.test('on the Cluster, a killed subscriber marks the mirror stale, and the resy
   t.equal(await mirror.isRevoked({ jti: 'killed-0', sub: 'killed-user-0' }), true, 'Redis answers its checks meanwhile')
   await waitFor('in sync again', () => mirror.status().synced)
   t.same(await notRefused(mirror, revoked), [], 'nothing written while it was cut is missing')
+})
+
+// Before the long-SCAN test below: its 200 000 keys would size this mirror's table far beyond what the test fills.
+t.test('on the Cluster, with a client keyPrefix and a lookup-mode writer, a large table that fills up resyncs into a larger one', async (t) => {
+  const logs = collectLogs('warn')
+  const logger = (await buildApp({}, {}, { logger: logs.logger })).app
+  t.teardown(() => logger.close())
+  const mirror = new MirrorStore({ client: cluster.client({ keyPrefix: 'app1:' }), keyPrefix: 'grow:', heartbeat: 100, growInPlaceUpTo: 100, log: logger.log })
+  await mirror.start()
+  t.teardown(() => mirror.close())
+  const writer = new RedisStore({ client: cluster.client({ keyPrefix: 'app1:' }), keyPrefix: 'grow:' })
+  const revoked: RevocationClaims[] = []
+  const write = async (count: number): Promise<void> => {
+    // 37 subjects: the keys spread over the three primaries.
+    const batch = Array.from({ length: count }, (_, i) => ({ jti: `grow-${revoked.length + i}`, sub: `grower-${(revoked.length + i) % 37}` }))
+    await Promise.all(batch.map(async (claims) => await writer.revoke(claims, 3600)))
+    revoked.push(...batch.map((claims) => ({ ...claims, iat: 1 })))
+  }
+  while (mirror.status().synced && revoked.length < 20_000) {
+    await write(100)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  t.equal(mirror.status().synced, false, `out of sync once full, after ${revoked.length} revocations`)
+  t.ok(logs.lines.some((line) => String((line.reason as string | undefined) ?? '').includes('grows at a resync')), 'and it says why')
+  // Revocations go on while it resyncs: each is checked, by Redis or by the copy, whichever answers.
+  let checked = 0
+  while (!mirror.status().synced) {
+    await write(20)
+    t.same(await notRefused(mirror, revoked.slice(-20)), [], 'the revocations just made are refused')
+    t.equal(await mirror.isRevoked({ jti: 'never-revoked', sub: 'grower-1', iat: 1 }), false, 'a valid token passes')
+    checked++
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  t.ok(checked > 0, `${checked} rounds of writes and checks ran while it resynced`)
+  // The last writes' messages may still travel behind the marker that ended the sync.
+  await waitFor('every revocation held', () => mirror.status().entries === revoked.length, 2000)
+  t.same(await notRefused(mirror, revoked), [], 'the larger table refuses every one')
+  t.equal(mirror.isRevoked({ jti: 'never-revoked', sub: 'grower-1', iat: 1 }), false, 'a valid token is answered from memory')
 })
 
 t.test('on the Cluster, the subscriber killed in the middle of a long SCAN: the sync starts again, nothing is lost', async (t) => {
