@@ -1,6 +1,8 @@
 import t, { type Test } from 'tap'
-import { bearer, buildApp } from '../helpers/app.js'
+import { MirrorStore, RedisStore, type RevocationClaims } from '../../index.js'
+import { bearer, buildApp, collectLogs } from '../helpers/app.js'
 import { followedAfter, loadOn } from '../helpers/load.js'
+import { notRefused, waitFor } from '../helpers/mirror.js'
 import { startSentinelFor } from '../helpers/redis-sentinel.js'
 import { rejection, sleep } from '../helpers/reliability.js'
 
@@ -83,4 +85,43 @@ t.test("Sentinel, an app client with role 'slave': the plugin reads and writes t
   t.pass('revoke() resolves: the write went to the primary')
   t.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 401, 'and the check sees it')
   t.equal(await app.isRevoked(token), true)
+})
+
+// Two faults at once: a mirror whose large table filled up goes out of sync to resync into a larger one, and the
+// primary dies right then. The resync must land on the promoted replica, into the larger table, with every durable
+// revocation; revocations made on the new primary reach it too.
+t.test('Sentinel, mirror mode: the primary killed while a full mirror waits to resync into a larger table', { buffered: true }, async (t) => {
+  const setup = await startSentinelFor(t)
+  const logs = collectLogs('warn')
+  const logger = (await buildApp({}, {}, { logger: logs.logger })).app
+  t.teardown(() => logger.close())
+  const mirror = new MirrorStore({ client: setup.client(), keyPrefix: 'grow:', heartbeat: 100, growInPlaceUpTo: 100, log: logger.log })
+  await mirror.start()
+  t.teardown(() => mirror.close())
+  const firstSync = mirror.status().lastSync
+  const writer = new RedisStore({ client: setup.client(), keyPrefix: 'grow:', durability: DURABILITY })
+  // Its own connection for the WAITs; the setup's clients are closed by the setup.
+  t.teardown(() => writer.close())
+  const revoked: RevocationClaims[] = []
+  const write = async (count: number, tag: string): Promise<void> => {
+    const batch = Array.from({ length: count }, (_, i) => ({ jti: `${tag}-${revoked.length + i}`, sub: `grower-${(revoked.length + i) % 37}` }))
+    await Promise.all(batch.map(async (claims) => await writer.revoke(claims, 3600)))
+    revoked.push(...batch.map((claims) => ({ ...claims, iat: 1 })))
+  }
+  while (mirror.status().synced && revoked.length < 20_000) await write(100, 'before')
+  t.equal(mirror.status().synced, false, `out of sync once full, after ${revoked.length} revocations`)
+  // The resync waits one beat (100 ms) before it starts: the primary is gone before it does.
+  await setup.primary.kill()
+  t.same([mirror.status().synced, mirror.status().lastSync], [false, firstSync], 'when the primary died it was still out of sync, no sync done since its first')
+  t.ok(logs.lines.some((line) => String((line.reason as string | undefined) ?? '').includes('grows at a resync')), 'it went out of sync to grow')
+  await waitFor('in sync on the promoted replica', () => mirror.status().synced, RECOVERY_MS)
+  t.equal(await setup.primaryPort(), setup.replica.port, 'the sentinels promoted the replica')
+  t.same(await notRefused(mirror, revoked), [], 'every revocation made before the failover is refused from the copy')
+  // The new primary has no replica left: these writes are not durable, and need not be.
+  const after = new RedisStore({ client: setup.client(), keyPrefix: 'grow:' })
+  const later = Array.from({ length: 20 }, (_, i) => ({ jti: `after-${i}`, sub: `grower-${i}` }))
+  await Promise.all(later.map(async (claims) => await after.revoke(claims, 3600)))
+  await waitFor('the later revocations heard', async () => (await notRefused(mirror, later)).length === 0, 2000)
+  t.equal(mirror.status().entries, revoked.length + later.length, 'the larger table holds every revocation')
+  t.equal(mirror.isRevoked({ jti: 'never-revoked', sub: 'grower-1', iat: 1 }), false, 'a valid token is answered from memory')
 })
