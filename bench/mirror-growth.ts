@@ -1,13 +1,14 @@
 // A mirror whose table fills up while in use: one redis-server filled with N million revocations, a mirror synced on
 // them, then revocations from another writer until the mirror's table asks for room. Prints how many writes that took,
 // how long the resync into the larger table took, the peak RSS and the longest event-loop stall meanwhile, and whether
-// the mirror holds every entry afterwards. Usage: npx tsx bench/mirror-growth.ts [millions, default 2]
+// the mirror holds every entry afterwards. Usage: npx tsx bench/mirror-growth.ts [millions, default 2; above 0.066,
+// growInPlaceUpTo's default, or the table grows in place]
 import { rmSync } from 'node:fs'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Redis } from 'ioredis'
 import { MirrorStore, RedisStore } from '../index.js'
 import { startRedis } from '../test/helpers/redis-server.js'
 import { FILL } from './mirror-scale-keys.js'
+import { watchStalls } from './stall-watch.js'
 
 const size = Math.round(Number(process.argv[2] ?? 2) * 1e6)
 const server = await startRedis()
@@ -21,8 +22,7 @@ try {
   await mirror.start()
   console.log(`synced on ${size} entries in ${Date.now() - started} ms; RSS ${mb(process.memoryUsage().rss)} MB`)
   const writer = new RedisStore({ client: redis })
-  const delay = monitorEventLoopDelay({ resolution: 1 })
-  delay.enable()
+  const stalls = watchStalls()
   let peakRss = 0
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss) }, 20)
   let written = 0
@@ -35,10 +35,10 @@ try {
   while (!mirror.status().synced) await sleep(50)
   const resyncMs = Date.now() - started
   clearInterval(sampler)
-  delay.disable()
+  const { longestMs, ownMs } = stalls()
   const held = mirror.status().entries
   console.log(`resynced in ${resyncMs} ms holding ${held} entries (${held === size + written ? 'every one' : `expected ${size + written}`}); ` +
-    `peak RSS ${mb(peakRss)} MB, now ${mb(process.memoryUsage().rss)} MB; longest event-loop stall ${(delay.max / 1e6).toFixed(1)} ms`)
+    `peak RSS ${mb(peakRss)} MB, now ${mb(process.memoryUsage().rss)} MB; longest event-loop stall ${longestMs.toFixed(1)} ms (own work ${ownMs.toFixed(1)} ms)`)
   await mirror.close()
 } finally {
   redis.disconnect()
