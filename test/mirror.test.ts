@@ -3,6 +3,7 @@ import t, { type Test } from 'tap'
 import { MirrorStore, RedisStore, type RevocationClaims } from '../index.js'
 import { cutoffEntry, jtiEntry } from '../lib/keys.js'
 import { bearer, buildApp, collectLogs, type TestApp } from './helpers/app.js'
+import { cli } from './helpers/cli-run.js'
 import { notRefused, statusWithin as until, waitFor } from './helpers/mirror.js'
 import { listened, startRedisFor } from './helpers/redis-server.js'
 import { startTcpProxy } from './helpers/tcp-proxy.js'
@@ -134,6 +135,36 @@ t.test('a large table that fills up resyncs into a larger one: no rehash, Redis 
   t.equal(store.status().entries, revoked.length, 'the larger table holds every revocation')
   t.same(await notRefused(store, revoked), [], 'and the copy refuses every one')
   t.equal(store.isRevoked({ jti: 'never-revoked', sub: 'grower', iat: 1 }), false, 'a valid token is answered from memory')
+})
+
+t.test('the ops CLI as the writer that fills a large table: the mirror resyncs into a larger one and refuses every CLI revocation', async (t) => {
+  const logs = collectLogs('warn')
+  const logger = (await buildApp({}, {}, { logger: logs.logger })).app
+  t.teardown(() => logger.close())
+  t.teardown(async () => { await admin.del(...await admin.keys('cligrow:*')) })
+  const store = new MirrorStore({ client: listened(new Redis(server.url)), keyPrefix: 'cligrow:', heartbeat: 50, growInPlaceUpTo: 100, ownsClient: true, log: logger.log })
+  await store.start()
+  t.teardown(() => store.close())
+  const exp = String(Math.floor(Date.now() / 1000) + 3600)
+  const revoked: RevocationClaims[] = []
+  const failures: string[] = []
+  while (store.status().synced && revoked.length < 5000) {
+    // Fifty operators at once, each a CLI run with its own connection; every second one names a subject.
+    const batch = Array.from({ length: 50 }, (_, i) => ({ jti: `cli-${revoked.length + i}`, sub: i % 2 === 0 ? 'cli-grower' : undefined }))
+    const runs = await Promise.all(batch.map(async (claims) => await cli([
+      'revoke', '--jti', claims.jti, '--exp', exp, ...(claims.sub === undefined ? [] : ['--sub', claims.sub]),
+      '--force', '--redis-url', server.url, '--key-prefix', 'cligrow:'
+    ])))
+    failures.push(...runs.filter((run) => run.code !== 0).map((run) => run.stderr))
+    revoked.push(...batch.map((claims) => ({ ...claims, iat: 1 })))
+  }
+  t.same(failures, [], 'every CLI run exited 0')
+  t.equal(store.status().synced, false, `out of sync once full, after ${revoked.length} CLI revocations`)
+  t.ok(logs.lines.some((line) => String((line.reason as string | undefined) ?? '').includes('grows at a resync')), 'because it must grow')
+  t.same(await notRefused(store, revoked), [], 'meanwhile Redis refuses every one of them')
+  await waitFor('in sync again', () => store.status().synced, 20_000)
+  t.equal(store.status().entries, revoked.length, 'the larger table holds every CLI revocation')
+  t.same(await notRefused(store, revoked), [], 'and the copy refuses every one')
 })
 
 t.test('mirror mode with onStoreError allow passes while out of sync, and needs the Redis store', async (t) => {
