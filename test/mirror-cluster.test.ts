@@ -5,6 +5,9 @@ import { bearer, buildApp, collectLogs, type TestApp } from './helpers/app.js'
 import { notRefused, statusWithin, waitFor, writesDuringStart } from './helpers/mirror.js'
 import { startClusterFor } from './helpers/redis-cluster.js'
 
+// Real servers and many sequential round trips: 20-28 s on a loaded 2-core CI machine, too close to tap's default 30 s.
+t.setTimeout(120_000)
+
 const cluster = await startClusterFor(t)
 
 async function mirrorApp (options: ClusterOptions = {}): Promise<TestApp> {

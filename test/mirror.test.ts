@@ -8,6 +8,9 @@ import { notRefused, statusWithin as until, waitFor } from './helpers/mirror.js'
 import { listened, startRedisFor } from './helpers/redis-server.js'
 import { startTcpProxy } from './helpers/tcp-proxy.js'
 
+// Real servers and many sequential round trips: 20-28 s on a loaded 2-core CI machine, too close to tap's default 30 s.
+t.setTimeout(120_000)
+
 const server = await startRedisFor(t)
 const admin = listened(new Redis(server.url))
 t.teardown(() => admin.quit())
