@@ -38,6 +38,22 @@ export async function rejection (promise: Promise<unknown>): Promise<Error & { c
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
+/**
+ * A write a test needs made before the fault it is about, retried while it misses the test's short storeTimeout (a
+ * loaded CI machine, the plugin's connection still being made): only its eventual success matters, and a revocation
+ * written twice is the same revocation.
+ */
+export async function beforeTheFault<T> (write: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write()
+    } catch (error) {
+      if (attempt >= attempts) throw error
+      await sleep(50)
+    }
+  }
+}
+
 /** Runs `count` jobs, `concurrency` at a time, in order of index. */
 export async function inBatches<T> (count: number, concurrency: number, job: (index: number) => Promise<T>): Promise<T[]> {
   const results: T[] = []
