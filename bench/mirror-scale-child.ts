@@ -5,7 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import fastifyJwtRevoke, { MirrorStore, RedisStore, type RevocationClaims, type RevocationStore } from '../index.js'
 import { benchKey } from './mirror-scale-keys.js'
-import { watchStalls } from './stall-watch.js'
+import { type Stalls, watchStalls } from './stall-watch.js'
 
 const [url = '', entriesArg = '0'] = process.argv.slice(2)
 const entries = Number(entriesArg)
@@ -17,16 +17,17 @@ const rss = (): number => process.memoryUsage().rss
 async function watched<T> (run: () => Promise<T>): Promise<{ value: T, peakRss: number, maxDelayMs: number, ownDelayMs: number }> {
   let peakRss = rss()
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, rss()) }, 20)
-  const stalls = watchStalls()
+  const stopStalls = watchStalls()
+  let stalls: Stalls
+  let value: T
   try {
-    const value = await run()
+    value = await run()
     peakRss = Math.max(peakRss, rss())
-    const { longestMs, ownMs } = stalls()
-    return { value, peakRss, maxDelayMs: longestMs, ownDelayMs: ownMs }
   } finally {
-    stalls()
+    stalls = stopStalls()
     clearInterval(sampler)
   }
+  return { value, peakRss, maxDelayMs: stalls.longestMs, ownDelayMs: stalls.ownMs }
 }
 
 /** Tokens nobody revoked (answered in process, no round trip), half of them of subjects that have a cutoff before they were issued. */
