@@ -120,7 +120,7 @@ t.test('a large table that fills up resyncs into a larger one: no rehash, Redis 
   const writer = new RedisStore({ client: admin, keyPrefix: 'grow:' })
   // Its keys go with it: later tests size their mirrors from DBSIZE.
   t.teardown(async () => { await admin.del(...await admin.keys('grow:*')) })
-  const store = new MirrorStore({ client: listened(new Redis(server.url)), keyPrefix: 'grow:', heartbeat: 50, growInPlaceUpTo: 100, ownsClient: true, log: logger.log })
+  const store = new MirrorStore({ client: listened(new Redis(server.url)), keyPrefix: 'grow:', heartbeat: 500, growInPlaceUpTo: 100, ownsClient: true, log: logger.log })
   await store.start()
   t.teardown(() => store.close())
   // Revocations from another instance until this mirror's table is full (sized from DBSIZE at its sync).
@@ -148,7 +148,7 @@ t.test('the ops CLI as the writer that fills a large table: the mirror resyncs i
   const url = `${server.url}/5`
   const db = listened(new Redis(url))
   t.teardown(async () => { await db.flushdb(); await db.quit() })
-  const store = new MirrorStore({ client: listened(new Redis(url)), keyPrefix: 'cligrow:', heartbeat: 50, growInPlaceUpTo: 100, ownsClient: true, log: logger.log })
+  const store = new MirrorStore({ client: listened(new Redis(url)), keyPrefix: 'cligrow:', heartbeat: 500, growInPlaceUpTo: 100, ownsClient: true, log: logger.log })
   await store.start()
   t.teardown(() => store.close())
   const exp = String(Math.floor(Date.now() / 1000) + 3600)
